@@ -1,0 +1,68 @@
+# The only entry points. `make help` lists them.
+SHELL := /bin/bash
+.DEFAULT_GOAL := help
+.DELETE_ON_ERROR:
+
+# No call leaves the machine.
+export RASA_TELEMETRY_ENABLED := false
+export TF_CPP_MIN_LOG_LEVEL := 2
+
+VENV := .venv
+BIN := $(VENV)/bin
+PYTHON := $(BIN)/python
+RASA := $(BIN)/rasa
+MODEL := models/cops.tar.gz
+TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml)
+REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
+MIN_HOLDOUT_F1 := 0.90
+
+.PHONY: help install train run shell test test-data test-stories test-nlu test-python clean
+
+help:
+	@echo "make run     start the assistant: action server (127.0.0.1:5055) and Rasa (:5005)"
+	@echo "make shell   talk to the assistant in the terminal (staff)"
+	@echo "make test    validate the data, test stories, NLU held-out F1, actions, end to end"
+	@echo "make train   train the model if the data, domain or config changed"
+	@echo "make install create .venv and install the pinned requirements"
+	@echo "make clean   remove the trained models and test reports"
+
+# A second run with nothing to do only compares timestamps.
+$(BIN)/.installed: $(REQUIREMENTS)
+	@test -x $(PYTHON) || "$$(scripts/find-python3.10)" -m venv $(VENV)
+	$(PYTHON) -m pip install --quiet --disable-pip-version-check \
+		-c constraints.txt -r requirements.txt -r requirements-dev.txt
+	@touch $@
+
+install: $(BIN)/.installed
+
+# Rasa skips training when nothing changed but leaves the old file: touch it so make agrees.
+$(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
+	$(RASA) train --fixed-model-name cops --out models
+	@touch $@
+
+train: $(MODEL)
+
+run: $(MODEL)
+	$(PYTHON) scripts/serve.py run
+
+shell: $(MODEL)
+	$(PYTHON) scripts/serve.py shell
+
+test: test-data test-stories test-nlu test-python
+
+test-data: | $(BIN)/.installed
+	$(RASA) data validate --fail-on-warnings
+
+test-stories: $(MODEL)
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+		--fail-on-prediction-errors --no-plot --out results/stories
+
+test-nlu: $(MODEL)
+	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
+	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
+
+test-python: $(MODEL)
+	$(PYTHON) -m pytest tests
+
+clean:
+	rm -rf models results

@@ -1,0 +1,223 @@
+"""Loads and checks contact_data.yml, the only place contact details and links are written.
+
+The action server imports this module at start-up, so a typo in the data file stops it with a
+message naming the bad key instead of letting it answer visitors with a broken detail.
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional, Tuple
+
+import yaml
+
+DATA_FILE = Path(__file__).with_name("contact_data.yml")
+
+RESOURCE_TOPICS = (
+    "sro_training",
+    "school_safety",
+    "hiring",
+    "dispatch",
+    "nasro",
+    "cops_office",
+)
+
+_PHONE = re.compile(r"^\d{3}-\d{3}-\d{4}$")
+_EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
+_URL = re.compile(r"^https://[A-Za-z0-9.-]+\.[A-Za-z]{2,}(/\S*)?$")
+
+
+class ContactDataError(ValueError):
+    """The data file is missing a key or holds a value of the wrong shape."""
+
+
+@dataclass(frozen=True)
+class Link:
+    key: str
+    title: str
+    url: str
+    confirmed: bool
+    fallback: Optional[str]
+    topics: Tuple[str, ...]
+    answers: Tuple[str, ...]
+
+
+@dataclass(frozen=True)
+class ContactData:
+    center_name: str
+    phone: str
+    email: str
+    hours: str
+    handles: str
+    feedback_name: str
+    feedback_email: str
+    mailing_address: Tuple[str, ...]
+    subscribe_link: str
+    links: Dict[str, Link]
+
+    def shown(self, link: Link) -> Link:
+        """The link to give a visitor: an unconfirmed address gives way to its fallback."""
+        return link if link.confirmed else self.links[link.fallback]
+
+    def link_answering(self, intent: Optional[str]) -> Optional[Link]:
+        for link in self.links.values():
+            if intent in link.answers:
+                return self.shown(link)
+        return None
+
+    def links_for_topic(self, topic: str) -> List[Link]:
+        found: List[Link] = []
+        for link in self.links.values():
+            shown = self.shown(link)
+            if topic in link.topics and shown not in found:
+                found.append(shown)
+        return found
+
+    def all_links(self) -> List[Link]:
+        return [link for link in self.links.values() if link.confirmed]
+
+    @property
+    def tel_uri(self) -> str:
+        return "tel:+1" + self.phone.replace("-", "")
+
+
+class _Reader:
+    """Reads one mapping, naming the full key path in every error."""
+
+    def __init__(self, source: str, data: Any, path: str = "") -> None:
+        self.source = source
+        self.path = path
+        if not isinstance(data, dict):
+            self.fail("must be a mapping of keys to values")
+        self.data = data
+
+    def fail(self, problem: str, key: str = "") -> None:
+        where = ".".join(part for part in (self.path, key) if part) or "(top level)"
+        raise ContactDataError(f"{self.source}: {where}: {problem}")
+
+    def child(self, key: str) -> "_Reader":
+        return _Reader(self.source, self._get(key), self._join(key))
+
+    def text(self, key: str, pattern: Optional[re.Pattern] = None) -> str:
+        value = self._get(key)
+        if not isinstance(value, str) or not value.strip():
+            self.fail("must be a non-empty text", key)
+        if pattern is not None and not pattern.match(value):
+            self.fail(f"{value!r} does not look like {_describe(pattern)}", key)
+        return value.strip()
+
+    def flag(self, key: str) -> bool:
+        value = self._get(key)
+        if not isinstance(value, bool):
+            self.fail("must be true or false", key)
+        return value
+
+    def names(self, key: str) -> Tuple[str, ...]:
+        value = self._get(key)
+        if not isinstance(value, list) or not all(
+            isinstance(item, str) and item.strip() for item in value
+        ):
+            self.fail("must be a list of names", key)
+        return tuple(value)
+
+    def only_keys(self, *allowed: str) -> None:
+        unknown = sorted(set(self.data) - set(allowed))
+        if unknown:
+            self.fail(f"unknown key {unknown[0]!r} (allowed: {', '.join(allowed)})")
+
+    def _get(self, key: str) -> Any:
+        if key not in self.data:
+            self.fail("is missing", key)
+        return self.data[key]
+
+    def _join(self, key: str) -> str:
+        return f"{self.path}.{key}" if self.path else key
+
+
+def _describe(pattern: re.Pattern) -> str:
+    return {
+        _PHONE: "a phone number written with hyphens (3-3-4 digits)",
+        _EMAIL: "an e-mail address",
+        _URL: "an https:// address",
+    }[pattern]
+
+
+def load(path: Path = DATA_FILE) -> ContactData:
+    try:
+        raw = yaml.safe_load(path.read_text(encoding="utf-8"))
+    except (OSError, yaml.YAMLError) as error:
+        raise ContactDataError(f"{path.name}: cannot be read: {error}") from error
+    top = _Reader(path.name, raw)
+    top.only_keys(
+        "response_center", "dispatch_editorial_board", "mailing_address", "subscribe", "links"
+    )
+
+    center = top.child("response_center")
+    center.only_keys("name", "phone", "email", "hours", "handles")
+    board = top.child("dispatch_editorial_board")
+    board.only_keys("name", "email")
+
+    address = raw.get("mailing_address")
+    if not isinstance(address, list) or len(address) < 2 or not all(
+        isinstance(line, str) and line.strip() for line in address
+    ):
+        top.fail("must be a list of at least two address lines", "mailing_address")
+
+    links = _read_links(top.child("links"))
+    subscribe = top.child("subscribe")
+    subscribe.only_keys("link")
+    subscribe_link = subscribe.text("link")
+    if subscribe_link not in links:
+        subscribe.fail(f"names no link under links: {subscribe_link!r}", "link")
+
+    return ContactData(
+        center_name=center.text("name"),
+        phone=center.text("phone", _PHONE),
+        email=center.text("email", _EMAIL),
+        hours=center.text("hours"),
+        handles=center.text("handles"),
+        feedback_name=board.text("name"),
+        feedback_email=board.text("email", _EMAIL),
+        mailing_address=tuple(line.strip() for line in address),
+        subscribe_link=subscribe_link,
+        links=links,
+    )
+
+
+def _read_links(section: _Reader) -> Dict[str, Link]:
+    links: Dict[str, Link] = {}
+    answered_by: Dict[str, str] = {}
+    for key in section.data:
+        entry = section.child(key)
+        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers")
+        confirmed = entry.flag("confirmed")
+        fallback = None if confirmed else entry.text("fallback")
+        link = Link(
+            key=key,
+            title=entry.text("title"),
+            url=entry.text("url", _URL),
+            confirmed=confirmed,
+            fallback=fallback,
+            topics=entry.names("topics"),
+            answers=entry.names("answers"),
+        )
+        for topic in link.topics:
+            if topic not in RESOURCE_TOPICS:
+                entry.fail(f"unknown topic {topic!r} (known: {', '.join(RESOURCE_TOPICS)})", "topics")
+        for intent in link.answers:
+            if intent in answered_by:
+                entry.fail(f"{intent!r} is already answered by links.{answered_by[intent]}", "answers")
+            answered_by[intent] = key
+        links[key] = link
+
+    for link in links.values():
+        if link.fallback is not None:
+            target = links.get(link.fallback)
+            if target is None or not target.confirmed:
+                section.fail(
+                    f"must name a confirmed link, not {link.fallback!r}", f"{link.key}.fallback"
+                )
+    for topic in RESOURCE_TOPICS:
+        if not any(topic in link.topics for link in links.values()):
+            section.fail(f"no link has the topic {topic!r}")
+    return links

@@ -1,0 +1,228 @@
+"""Every custom action, run as the action server runs it: a real Tracker, a CollectingDispatcher.
+
+The expected values are the facts of ../shared/FACTS.md, written out here on purpose: a wrong value
+in actions/contact_data.yml must fail these tests.
+"""
+
+from typing import Dict, List, Optional
+
+import pytest
+from rasa_sdk import Tracker
+from rasa_sdk.events import UserUtteranceReverted
+from rasa_sdk.executor import CollectingDispatcher
+
+from actions import actions
+
+PHONE = "800-421-6770"
+EMAIL = "AskCopsRC@usdoj.gov"
+FEEDBACK_EMAIL = "CPDispatch@usdoj.gov"
+HOME = "https://cops.usdoj.gov"
+
+
+def make_tracker(
+    intent: str,
+    channel: str = "rest",
+    text: str = "a visitor's question",
+    entities: Optional[List[Dict]] = None,
+    ranking: Optional[List[Dict]] = None,
+) -> Tracker:
+    latest = {
+        "text": text,
+        "intent": {"name": intent, "confidence": 0.9},
+        "entities": entities or [],
+        "intent_ranking": ranking or [{"name": intent, "confidence": 0.9}],
+    }
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": text, "parse_data": latest, "input_channel": channel},
+    ]
+    return Tracker("visitor-1", {}, latest, events, False, None, {}, "action_listen")
+
+
+def run(action, tracker: Tracker):
+    dispatcher = CollectingDispatcher()
+    events = action.run(dispatcher, tracker, {})
+    return dispatcher.messages, events
+
+
+def only_message(messages: List[Dict]) -> Dict:
+    assert len(messages) == 1, messages
+    return messages[0]
+
+
+# --- contact answers ----------------------------------------------------------------------------
+
+
+def test_phone_on_the_web_is_a_clickable_number_with_next_questions():
+    messages, events = run(actions.ActionGivePhone(), make_tracker("ask_phone", "socketio"))
+    message = only_message(messages)
+    assert events == []
+    assert f"[{PHONE}](tel:+18004216770)" in message["text"]
+    assert "COPS Office Response Center" in message["text"]
+    assert [button["payload"] for button in message["buttons"]] == [
+        "/ask_email", "/ask_hours", "/ask_address"
+    ]
+
+
+def test_phone_in_the_shell_is_plain_text_without_buttons():
+    messages, _ = run(actions.ActionGivePhone(), make_tracker("ask_phone", "cmdline"))
+    message = only_message(messages)
+    assert PHONE in message["text"]
+    assert "](" not in message["text"]
+    assert message["buttons"] == []
+
+
+def test_email_is_a_mailto_link_over_rest():
+    message = only_message(run(actions.ActionGiveEmail(), make_tracker("ask_email"))[0])
+    assert f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
+
+
+def test_feedback_goes_to_the_dispatch_editorial_board():
+    message = only_message(
+        run(actions.ActionGiveFeedbackEmail(), make_tracker("ask_feedback_email", "cmdline"))[0]
+    )
+    assert FEEDBACK_EMAIL in message["text"]
+    assert "editorial board" in message["text"]
+    assert EMAIL not in message["text"]
+
+
+def test_mailing_address_is_complete():
+    text = only_message(run(actions.ActionGiveAddress(), make_tracker("ask_address"))[0])["text"]
+    for line in (
+        "U.S. Department of Justice",
+        "Office of Community Oriented Policing Services",
+        "145 N Street, N.E.",
+        "Washington, DC 20530",
+    ):
+        assert line in text
+
+
+def test_all_the_ways_to_reach_the_office():
+    text = only_message(run(actions.ActionGiveContacts(), make_tracker("ask_contact", "cmdline"))[0])["text"]
+    for detail in (PHONE, EMAIL, FEEDBACK_EMAIL, "145 N Street, N.E.", HOME):
+        assert detail in text
+
+
+def test_hours_say_when_and_where_to_call():
+    text = only_message(run(actions.ActionGiveHours(), make_tracker("ask_hours", "cmdline"))[0])["text"]
+    assert "Monday to Friday, 9:00 a.m. to 5:00 p.m." in text
+    assert PHONE in text
+
+
+def test_subscribe_points_to_the_subscribe_box_on_the_dispatch_pages():
+    text = only_message(run(actions.ActionGiveSubscribe(), make_tracker("ask_subscribe"))[0])["text"]
+    assert '"Subscribe" box' in text
+    assert "(https://cops.usdoj.gov/html/dispatch/index.html)" in text
+
+
+# --- links ----------------------------------------------------------------------------------------
+
+
+def topic(value: str) -> Dict:
+    return {"entity": "resource_topic", "value": value}
+
+
+def test_link_for_a_named_topic():
+    tracker = make_tracker("ask_link", "cmdline", entities=[topic("hiring")])
+    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    assert "COPS Hiring Program (CHP): https://cops.usdoj.gov/chp" in text
+    assert "nasro.org" not in text
+
+
+def test_sro_training_links_go_to_nasro_and_the_training_portal():
+    tracker = make_tracker("ask_link", "cmdline", entities=[topic("sro_training")])
+    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    assert "https://www.nasro.org" in text
+    assert "https://copstrainingportal.org" in text
+
+
+def test_an_unconfirmed_link_gives_way_to_the_cops_home_page():
+    tracker = make_tracker("ask_link", "rest", entities=[topic("school_safety")])
+    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    assert f"({HOME})" in text
+    assert "supportingsafeschools" not in text and "/svpp" not in text
+
+
+def test_links_without_a_topic_list_every_confirmed_page_clickably():
+    text = only_message(run(actions.ActionGiveLinks(), make_tracker("ask_link"))[0])["text"]
+    for url in (HOME, "https://cops.usdoj.gov/chp", "https://www.nasro.org", "https://copstrainingportal.org"):
+        assert f"]({url})" in text
+    assert "supportingsafeschools" not in text
+
+
+@pytest.mark.parametrize(
+    "intent, url",
+    [
+        ("what_is_nasro", "https://www.nasro.org"),
+        ("conference_location", "https://cops.usdoj.gov/html/dispatch/08-2019/nasro.html"),
+        ("ask_chp", "https://cops.usdoj.gov/chp"),
+        ("ask_svpp", HOME),  # its own address is unconfirmed
+        ("what_is_dispatch", "https://cops.usdoj.gov/html/dispatch/index.html"),
+    ],
+)
+def test_a_fact_is_followed_by_its_page(intent, url):
+    message = only_message(run(actions.ActionShareLink(), make_tracker(intent))[0])
+    assert message["text"].startswith("More information: [")
+    assert message["text"].endswith(f"]({url})")
+    assert len(message["buttons"]) == 3
+
+
+def test_no_link_is_invented_for_an_intent_without_one():
+    messages, events = run(actions.ActionShareLink(), make_tracker("greet"))
+    assert messages == [] and events == []
+
+
+# --- not understood -----------------------------------------------------------------------------
+
+
+RANKING = [
+    {"name": "nlu_fallback", "confidence": 0.5},
+    {"name": "ask_phone", "confidence": 0.3},
+    {"name": "greet", "confidence": 0.2},
+    {"name": "out_of_scope", "confidence": 0.1},
+    {"name": "ask_hours", "confidence": 0.1},
+    {"name": "what_is_sro", "confidence": 0.05},
+    {"name": "ask_chp", "confidence": 0.04},
+]
+
+
+def test_did_you_mean_offers_the_three_likeliest_questions_and_something_else():
+    tracker = make_tracker("nlu_fallback", "socketio", ranking=RANKING)
+    messages, events = run(actions.ActionAskAffirmation(), tracker)
+    message = only_message(messages)
+    assert events == []
+    assert message["text"] == "Sorry, I'm not sure I understood. Did you mean one of these?"
+    assert message["buttons"] == [
+        {"title": "The Response Center's phone number", "payload": "/ask_phone"},
+        {"title": "When the Response Center is open", "payload": "/ask_hours"},
+        {"title": "What a school resource officer does", "payload": "/what_is_sro"},
+        {"title": "Something else", "payload": "/out_of_scope"},
+    ]
+
+
+def test_did_you_mean_in_the_shell_lists_the_suggestions_as_text():
+    tracker = make_tracker("nlu_fallback", "cmdline", ranking=RANKING)
+    message = only_message(run(actions.ActionAskAffirmation(), tracker)[0])
+    assert message["buttons"] == []
+    assert "- The Response Center's phone number\n- When the Response Center is open" in message["text"]
+
+
+def test_ask_rephrase():
+    message = only_message(run(actions.ActionAskRephrase(), make_tracker("out_of_scope"))[0])
+    assert "other words" in message["text"]
+
+
+def test_giving_up_says_what_it_covers_and_gives_phone_and_email():
+    messages, events = run(actions.ActionGiveUp(), make_tracker("nlu_fallback", "cmdline"))
+    assert len(messages) == 2
+    assert "SRO training" in messages[0]["text"]
+    assert PHONE in messages[1]["text"] and EMAIL in messages[1]["text"]
+    assert events == [UserUtteranceReverted()]
+
+
+def test_out_of_scope_referral_gives_phone_and_email():
+    message = only_message(
+        run(actions.ActionReferToResponseCenter(), make_tracker("out_of_scope", "rest"))[0]
+    )
+    assert f"[{PHONE}](tel:+18004216770)" in message["text"]
+    assert f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
