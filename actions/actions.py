@@ -28,6 +28,7 @@ PLAIN_TEXT_CHANNELS = {"cmdline"}
 
 MAX_SUGGESTIONS = 3
 RELATED_QUESTIONS = 3
+EMERGENCY_INTENT = "emergency"
 # Rasa's two-stage fallback reads this intent as "none of these": it then asks to rephrase.
 NONE_OF_THESE_INTENT = "out_of_scope"
 
@@ -220,6 +221,10 @@ class ActionAskAffirmation(Action):
     ) -> List[EventType]:
         style = ReplyStyle.of(tracker)
         ranked = [entry.get("name") for entry in tracker.latest_message.get("intent_ranking") or []]
+        likeliest = [intent for intent in ranked if intent != "nlu_fallback"][:MAX_SUGGESTIONS]
+        if EMERGENCY_INTENT in likeliest:
+            # Unsure, but it may be an emergency: 911 comes first, whatever else it might be.
+            dispatcher.utter_message(response="utter_emergency")
         suggestions = [intent for intent in ranked if REPLIES.title(intent)][:MAX_SUGGESTIONS]
         if style.buttons:
             buttons = style.question_buttons(suggestions)

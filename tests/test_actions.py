@@ -200,6 +200,24 @@ def test_did_you_mean_offers_the_three_likeliest_questions_and_something_else():
     ]
 
 
+def test_did_you_mean_puts_911_first_when_it_may_be_an_emergency():
+    ranking = [
+        {"name": "nlu_fallback", "confidence": 0.5},
+        {"name": "what_is_sro", "confidence": 0.3},
+        {"name": "emergency", "confidence": 0.25},
+        {"name": "ask_phone", "confidence": 0.1},
+    ]
+    messages, _ = run(actions.ActionAskAffirmation(), make_tracker("nlu_fallback", ranking=ranking))
+    assert len(messages) == 2
+    assert messages[0]["response"] == "utter_emergency"
+    assert "Did you mean" in messages[1]["text"]
+
+
+def test_did_you_mean_says_nothing_of_911_when_no_emergency_is_likely():
+    messages, _ = run(actions.ActionAskAffirmation(), make_tracker("nlu_fallback", ranking=RANKING))
+    assert [message.get("response") for message in messages] == [None]
+
+
 def test_did_you_mean_in_the_shell_lists_the_suggestions_as_text():
     tracker = make_tracker("nlu_fallback", "cmdline", ranking=RANKING)
     message = only_message(run(actions.ActionAskAffirmation(), tracker)[0])
