@@ -109,3 +109,18 @@ def test_contact_details_and_urls_are_written_only_in_the_data_file():
         offenders += [f"{relative}: {match}" for match in url.findall(text)]
         offenders += [f"{relative}: {match}" for match in phone.findall(text)]
     assert offenders == []
+
+
+def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
+    """A copy of the actions package with one bad value: the server exits naming the key."""
+    import shutil
+    import sys
+
+    shutil.copytree(ROOT / "actions", tmp_path / "actions", ignore=shutil.ignore_patterns("__pycache__"))
+    broken_copy(tmp_path / "actions", lambda d: d["links"]["chp"].update(url="cops.usdoj.gov/chp"))
+    started = subprocess.run(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "0"],
+        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+    )
+    assert started.returncode != 0
+    assert "contact_data.yml: links.chp.url: 'cops.usdoj.gov/chp' does not look like an https:// address" in started.stderr

@@ -146,9 +146,10 @@ def test_not_understood_asks_did_you_mean_then_gives_up_with_contacts(assistant)
     payloads = [button["payload"] for button in first[0]["buttons"]]
     assert 2 <= len(payloads) <= 4 and payloads[-1] == "/out_of_scope"
 
-    # "Something else", then a second message it cannot understand either.
+    # "Something else", then a second message it cannot understand either: sent as the intent
+    # itself, because how unsure the model is of any one made-up text can change with retraining.
     assert "other words" in text_of(assistant.ask("/out_of_scope", sender))
-    assistant.ask("glarb snorfle wibbity", sender)
+    assert "Did you mean" in text_of(assistant.ask("/nlu_fallback", sender))
     last = text_of(assistant.ask("/out_of_scope", sender))
     assert "800-421-6770" in last and "AskCopsRC@usdoj.gov" in last
 
