@@ -12,6 +12,7 @@ BIN := $(VENV)/bin
 PYTHON := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/cops.tar.gz
+WIDGET := web/node_modules/rasa-webchat/lib/index.js
 TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
@@ -23,7 +24,7 @@ help:
 	@echo "make shell   talk to the assistant in the terminal (staff)"
 	@echo "make test    validate the data, test stories, NLU held-out F1, actions, end to end"
 	@echo "make train   train the model if the data, domain or config changed"
-	@echo "make install create .venv and install the pinned requirements"
+	@echo "make install create .venv, install the pinned requirements and the web widget"
 	@echo "make clean   remove the trained models and test reports"
 
 # A second run with nothing to do only compares timestamps.
@@ -33,7 +34,16 @@ $(BIN)/.installed: $(REQUIREMENTS)
 		-c constraints.txt -r requirements.txt -r requirements-dev.txt
 	@touch $@
 
-install: $(BIN)/.installed
+install: $(BIN)/.installed $(WIDGET)
+
+# The chat widget, exactly as web/package-lock.json pins it; its install scripts are not needed.
+$(WIDGET): web/package.json web/package-lock.json
+	cd web && npm ci --ignore-scripts --no-audit --no-fund --loglevel=error
+	@touch $@
+
+# Browser tests drive Debian's Chromium (never a downloaded browser).
+/usr/bin/chromium:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
 # Rasa skips training when nothing changed but leaves the old file: touch it so make agrees.
 $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
@@ -42,7 +52,7 @@ $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
 
 train: $(MODEL)
 
-run: $(MODEL)
+run: $(MODEL) $(WIDGET)
 	$(PYTHON) scripts/serve.py run
 
 shell: $(MODEL)
@@ -61,7 +71,7 @@ test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
 	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
 
-test-python: $(MODEL)
+test-python: $(MODEL) $(WIDGET) /usr/bin/chromium
 	$(PYTHON) -m pytest tests
 
 clean:

@@ -1,7 +1,8 @@
 """Starts the assistant's servers: `run` (make run) or `shell` (make shell).
 
-run:   the action server, then the Rasa server with the REST and socket.io channels; prints what
-       runs where and stops both on Ctrl-C (or when either of them dies).
+run:   the action server, the Rasa server (REST, socket.io and callback channels; the HTTP API with
+       an auth token) and the web page with the chat widget; prints what runs where and stops them
+       all on Ctrl-C (or when any of them dies).
 shell: the action server if it is not already up, then `rasa shell`; when the shell ends (/stop or
        Ctrl-D), stops the action server it started.
 
@@ -10,6 +11,7 @@ The action server's address is read from the endpoints file, so the two always a
 
 import argparse
 import os
+import secrets
 import signal
 import subprocess
 import sys
@@ -23,7 +25,14 @@ from urllib.parse import urlsplit
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from channels.settings import allowed_origins  # noqa: E402  (needs ROOT on the path)
+
 BIN = Path(sys.executable).parent
+WEB = ROOT / "web"
+TOKEN_FILE = ROOT / "var" / "auth-token"
+TOKEN_ENV = "RASA_AUTH_TOKEN"
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
 
@@ -97,6 +106,31 @@ def start_action_server(endpoints: Path) -> Server:
     return server
 
 
+def start_web_server(port: int) -> Server:
+    widget = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
+    if not widget.exists():
+        raise SystemExit(f"{widget.relative_to(ROOT)} is missing: run `make run` (it runs npm ci in web/)")
+    server = Server(
+        "web page",
+        [str(BIN / "python"), "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(WEB)],
+        f"http://127.0.0.1:{port}/",
+        child_env(),
+    )
+    server.wait_until_up()
+    return server
+
+
+def auth_token() -> tuple:
+    """The HTTP API's token: RASA_AUTH_TOKEN, or a new one for this session, kept in var/auth-token."""
+    if os.environ.get(TOKEN_ENV):
+        return os.environ[TOKEN_ENV], f"${TOKEN_ENV}"
+    token = secrets.token_urlsafe(32)
+    TOKEN_FILE.touch(mode=0o600)
+    TOKEN_FILE.chmod(0o600)
+    TOKEN_FILE.write_text(token + "\n", encoding="utf-8")
+    return token, str(TOKEN_FILE.relative_to(ROOT))
+
+
 def rasa_command(args: argparse.Namespace, *subcommand: str) -> List[str]:
     return [
         str(BIN / "rasa"),
@@ -119,6 +153,9 @@ def run(args: argparse.Namespace) -> int:
     signal.signal(signal.SIGTERM, stop_all)
     try:
         servers.append(start_action_server(args.endpoints))
+        servers.append(start_web_server(args.web_port))
+        origins = allowed_origins()
+        token, token_place = auth_token()
         rasa_url = f"http://{args.interface}:{args.port}"
         servers.append(
             Server(
@@ -128,6 +165,9 @@ def run(args: argparse.Namespace) -> int:
                     "--credentials", str(args.credentials),
                     "--interface", args.interface,
                     "--port", str(args.port),
+                    "--cors", *origins,
+                    "--enable-api",
+                    "--auth-token", token,
                 ],
                 f"{rasa_url}/webhooks/rest/",
                 child_env(),
@@ -141,10 +181,14 @@ def run(args: argparse.Namespace) -> int:
             f"    REST         POST {rasa_url}/webhooks/rest/webhook"
             ' {"sender": "you", "message": "hello"}\n'
             f"    socket.io    {rasa_url}/socket.io/\n"
+            f"    callback     POST {rasa_url}/webhooks/callback/webhook (replies go to the url in {args.credentials.name})\n"
+            f"    HTTP API     {rasa_url}/status?token=<token>, the token is in {token_place}\n"
+            f"    browsers     allowed from {' '.join(origins)}\n"
+            f"  Web page       http://localhost:{args.web_port}  (the chat widget)\n"
             f"  Action server  http://{host}:{port}  (health: /health)\n"
             f"  Model          {args.model}\n"
             f"  Endpoints      {args.endpoints} (conversations are kept in the tracker store it names)\n"
-            "Press Ctrl-C to stop both servers.\n",
+            "Press Ctrl-C to stop them all.\n",
             flush=True,
         )
         while all(server.process.poll() is None for server in servers):
@@ -181,6 +225,7 @@ def main() -> int:
     parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
     parser.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
     args = parser.parse_args()
     return run(args) if args.mode == "run" else shell(args)
 

@@ -1,6 +1,106 @@
+import os
+import signal
+import socket
+import subprocess
 import sys
+import time
 from pathlib import Path
 
+import pytest
+import yaml
+
 ROOT = Path(__file__).resolve().parent.parent
-# The action server runs from the project root and imports the `actions` package from there.
+# The action server runs from the project root and imports the `actions` package from there;
+# the tests import `actions`, `channels` and `scripts.ask` the same way.
 sys.path.insert(0, str(ROOT))
+
+STARTUP_TIMEOUT_S = 240
+
+
+def free_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
+def port_is_open(port: int) -> bool:
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex(("127.0.0.1", port)) == 0
+
+
+class Assistant:
+    """The real servers, started by scripts/serve.py exactly as `make run` starts them.
+
+    Only what must differ for a test run differs: free ports, a throw-away tracker store, a callback
+    URL pointing at `callback_port` (where a test may listen), and a known API token.
+    """
+
+    def __init__(self, tmp: Path) -> None:
+        self.rasa_port = free_port()
+        self.actions_port = free_port()
+        self.web_port = free_port()
+        self.callback_port = free_port()
+        self.db = tmp / "conversations.db"
+        self.token = "test-token-" + os.urandom(8).hex()
+        self.origin = f"http://localhost:{self.web_port}"
+        self.url = f"http://127.0.0.1:{self.rasa_port}"
+        self.web_url = f"http://localhost:{self.web_port}"
+
+        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
+        endpoints["tracker_store"]["db"] = str(self.db)
+        self.endpoints = tmp / "endpoints.yml"
+        self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+
+        credentials = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
+        credentials["callback"]["url"] = f"http://127.0.0.1:{self.callback_port}/bot"
+        self.credentials = tmp / "credentials.yml"
+        self.credentials.write_text(yaml.safe_dump(credentials), encoding="utf-8")
+
+        self.log_path = tmp / "serve.log"
+        self.log = self.log_path.open("w")
+        env = dict(os.environ, RASA_AUTH_TOKEN=self.token, COPS_ALLOWED_ORIGINS=self.origin)
+        self.process = subprocess.Popen(
+            [sys.executable, "scripts/serve.py", "run",
+             "--endpoints", str(self.endpoints), "--credentials", str(self.credentials),
+             "--port", str(self.rasa_port), "--web-port", str(self.web_port)],
+            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+        )
+
+    def wait_until_ready(self) -> None:
+        deadline = time.monotonic() + STARTUP_TIMEOUT_S
+        while time.monotonic() < deadline:
+            if self.process.poll() is not None:
+                pytest.fail(f"make run's launcher exited:\n{self.log_path.read_text()[-3000:]}")
+            if "is running" in self.log_path.read_text():
+                return
+            time.sleep(1)
+        pytest.fail(f"the servers were not up after {STARTUP_TIMEOUT_S} s:\n{self.log_path.read_text()[-3000:]}")
+
+    def ask(self, message: str, sender: str) -> list:
+        from scripts.ask import ask
+
+        return ask(message, sender, self.url)
+
+    def stop(self) -> None:
+        """What Ctrl-C does to `make run`."""
+        if self.process.poll() is None:
+            self.process.send_signal(signal.SIGINT)
+            try:
+                self.process.wait(30)
+            except subprocess.TimeoutExpired:
+                self.process.kill()
+                self.process.wait()
+        self.log.close()
+
+
+@pytest.fixture(scope="session")
+def assistant(tmp_path_factory):
+    """One running assistant shared by the end-to-end tests."""
+    running = Assistant(tmp_path_factory.mktemp("assistant"))
+    try:
+        running.wait_until_ready()
+        yield running
+    finally:
+        running.stop()

@@ -1,95 +1,15 @@
-"""End to end: the real servers, started the way `make run` starts them, asked over REST.
+"""End to end: the real servers, started the way `make run` starts them (tests/conftest.py), asked
+over REST with the project's command-line client, scripts/ask.py."""
 
-They run on free ports with a throw-away tracker store, so a `make run` already running is not
-disturbed; everything else (model, actions, channels) is the real thing.
-"""
-
-import signal
-import socket
 import sqlite3
 import subprocess
 import sys
-import time
 import uuid
-from pathlib import Path
 
 import pytest
 import requests
-import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-STARTUP_TIMEOUT_S = 240
-REQUEST_TIMEOUT_S = 30
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def port_is_open(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
-class Assistant:
-    def __init__(self, tmp: Path) -> None:
-        self.rasa_port = free_port()
-        self.actions_port = free_port()
-        self.db = tmp / "conversations.db"
-        endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
-        endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
-        endpoints["tracker_store"]["db"] = str(self.db)
-        self.endpoints = tmp / "endpoints.yml"
-        self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-        self.log = (tmp / "serve.log").open("w")
-        self.process = subprocess.Popen(
-            [sys.executable, "scripts/serve.py", "run",
-             "--endpoints", str(self.endpoints), "--port", str(self.rasa_port)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT,
-        )
-        self.url = f"http://127.0.0.1:{self.rasa_port}/webhooks/rest/webhook"
-
-    def wait_until_ready(self, log_path: Path) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                pytest.fail(f"make run's launcher exited:\n{log_path.read_text()[-3000:]}")
-            if "is running" in log_path.read_text():
-                return
-            time.sleep(1)
-        pytest.fail(f"the servers were not up after {STARTUP_TIMEOUT_S} s:\n{log_path.read_text()[-3000:]}")
-
-    def ask(self, text: str, sender: str = "") -> list:
-        response = requests.post(
-            self.url,
-            json={"sender": sender or f"e2e-{uuid.uuid4()}", "message": text},
-            timeout=REQUEST_TIMEOUT_S,
-        )
-        assert response.status_code == 200
-        return response.json()
-
-    def stop(self) -> None:
-        if self.process.poll() is None:
-            self.process.send_signal(signal.SIGINT)
-            try:
-                self.process.wait(30)
-            except subprocess.TimeoutExpired:
-                self.process.kill()
-        self.log.close()
-
-
-@pytest.fixture(scope="module")
-def assistant(tmp_path_factory):
-    tmp = tmp_path_factory.mktemp("assistant")
-    running = Assistant(tmp)
-    try:
-        running.wait_until_ready(tmp / "serve.log")
-        yield running
-    finally:
-        running.stop()
+from conftest import ROOT, Assistant, port_is_open
 
 
 def text_of(replies: list) -> str:
@@ -116,19 +36,19 @@ def text_of(replies: list) -> str:
     ],
 )
 def test_questions_get_the_right_fact(assistant, question, facts):
-    text = text_of(assistant.ask(question))
+    text = text_of(assistant.ask(question, f"e2e-{uuid.uuid4()}"))
     for fact in facts:
         assert fact in text, f"{question!r} -> {text!r}"
 
 
 def test_an_emergency_is_pointed_to_911_and_nothing_else(assistant):
-    replies = assistant.ask("help there is someone with a gun in my kid's school right now")
+    replies = assistant.ask("help there is someone with a gun in my kid's school right now", "e2e-911")
     assert len(replies) == 1
     assert "call 911" in replies[0]["text"]
 
 
 def test_out_of_scope_invents_nothing_and_refers_to_the_response_center(assistant):
-    text = text_of(assistant.ask("what will the weather be like in chicago tomorrow"))
+    text = text_of(assistant.ask("what will the weather be like in chicago tomorrow", "e2e-weather"))
     assert "outside what I can answer" in text
     assert "800-421-6770" in text and "AskCopsRC@usdoj.gov" in text
 
@@ -178,10 +98,30 @@ def test_conversations_are_kept_in_the_tracker_store(assistant):
     assert "user" in kinds and "bot" in kinds
 
 
-def test_ctrl_c_stops_both_servers(assistant):
-    """Runs last in this file: it stops the servers the other tests used."""
-    assert port_is_open(assistant.rasa_port) and port_is_open(assistant.actions_port)
-    assistant.stop()
-    assert assistant.process.returncode == 0
-    assert not port_is_open(assistant.rasa_port)
-    assert not port_is_open(assistant.actions_port)
+def test_the_command_line_client_prints_the_reply(assistant):
+    printed = subprocess.run(
+        [sys.executable, "scripts/ask.py", "--url", assistant.url, "what is the response center phone number?"],
+        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+    ).stdout
+    assert "800-421-6770" in printed
+    assert "[The Response Center's e-mail address] -> /ask_email" in printed
+
+
+def test_the_http_api_answers_only_with_the_token(assistant):
+    assert requests.get(f"{assistant.url}/status", timeout=10).status_code == 401
+    assert requests.get(f"{assistant.url}/status", params={"token": "wrong"}, timeout=10).status_code == 401
+    answer = requests.get(f"{assistant.url}/status", params={"token": assistant.token}, timeout=10)
+    assert answer.status_code == 200 and answer.json()["model_file"].endswith("cops.tar.gz")
+
+
+def test_ctrl_c_stops_every_server(tmp_path):
+    """make run's launcher, on its own: Ctrl-C (SIGINT) leaves no server behind."""
+    running = Assistant(tmp_path)
+    try:
+        running.wait_until_ready()
+        ports = (running.rasa_port, running.actions_port, running.web_port)
+        assert all(port_is_open(port) for port in ports)
+    finally:
+        running.stop()
+    assert running.process.returncode == 0
+    assert not any(port_is_open(port) for port in ports)

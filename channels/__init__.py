@@ -1,0 +1,1 @@
+"""Input channels of this assistant: Rasa's own, with the project's settings applied."""
