@@ -17,11 +17,13 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
 
-.PHONY: help install train run shell test test-data test-stories test-nlu test-python clean
+.PHONY: help install train run shell nlu story test test-data test-stories test-nlu test-python clean
 
 help:
 	@echo "make run     start the assistant: action server (127.0.0.1:5055) and Rasa (:5005)"
 	@echo "make shell   talk to the assistant in the terminal (staff)"
+	@echo "make nlu     see what the NLU understands of each message"
+	@echo "make story ID=<conversation id>   print a conversation as a test story"
 	@echo "make test    validate the data, test stories, NLU held-out F1, actions, end to end"
 	@echo "make train   train the model if the data, domain or config changed"
 	@echo "make install create .venv, install the pinned requirements and the web widget"
@@ -57,6 +59,15 @@ run: $(MODEL) $(WIDGET)
 
 shell: $(MODEL)
 	$(PYTHON) scripts/serve.py shell
+
+# What the NLU understands of each message typed (intent, confidence, entities); Ctrl-C ends it.
+nlu: $(MODEL)
+	$(RASA) shell nlu --model $(MODEL)
+
+# A conversation from the tracker store as a test story: make story ID=<conversation id>
+story: | $(BIN)/.installed
+	@test -n "$(ID)" || { echo "usage: make story ID=<conversation id>"; exit 2; }
+	@PYTHONWARNINGS=ignore $(PYTHON) scripts/story.py "$(ID)"
 
 test: test-data test-stories test-nlu test-python
 
