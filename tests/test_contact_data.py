@@ -42,7 +42,7 @@ def test_every_reply_formats_with_what_the_actions_provide():
     from actions.actions import ReplyStyle, contact_values
 
     loaded = replies.load()
-    extra = {"links": "-", "link": "-", "suggestions": "-"}
+    extra = {"links": "-", "link": "-", "suggestions": "-", "max_chars": "1000"}
     for style in (ReplyStyle(markdown=True, buttons=True), ReplyStyle(markdown=False, buttons=False)):
         for key in loaded.templates:
             assert loaded.text(key, **contact_values(style), **extra).strip(), key

@@ -1,0 +1,349 @@
+"""The web page and its chat widget, in a real browser (Debian's Chromium, driven by Playwright),
+against the real servers started the way `make run` starts them (tests/conftest.py).
+
+What a visitor sees: the greeting and its topic buttons, answers to a button and to a typed
+question, links that open in a new tab, a conversation that survives a reload (and is one
+conversation in the tracker store, with the page's customData as metadata), typed HTML shown as
+text. And what another web site cannot do: use the socket.io channel.
+"""
+
+import json
+import sqlite3
+import subprocess
+import sys
+import time
+from contextlib import closing
+from pathlib import Path
+from urllib.parse import urlsplit
+
+import pytest
+from playwright.sync_api import expect, sync_playwright
+
+from conftest import ROOT, free_port, port_is_open
+
+CHROMIUM = "/usr/bin/chromium"
+CHROMIUM_ARGS = [
+    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
+    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+]
+SCREENSHOT = ROOT / "docs" / "widget.png"
+# The bot answers in well under 2 s; the first page load (the widget's 700 kB bundle, the socket
+# handshake) can take longer on a busy machine.
+TIMEOUT_MS = 30_000
+LOCAL_HOSTS = {"localhost", "127.0.0.1"}
+
+WIDGET = "#rasaWebchatPro"
+GREETING = "Hello! I'm the COPS Office's virtual assistant."
+PHONE = "800-421-6770"
+
+expect.set_options(timeout=TIMEOUT_MS)
+
+
+@pytest.fixture(scope="module")
+def browser():
+    if not Path(CHROMIUM).exists():
+        pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (never a downloaded browser)")
+    with sync_playwright() as playwright:
+        launched = playwright.chromium.launch(executable_path=CHROMIUM, headless=True, args=CHROMIUM_ARGS)
+        try:
+            yield launched
+        finally:
+            launched.close()
+
+
+class Visit:
+    """One visitor: a fresh browser profile (so a new conversation) on one tab, and what happened."""
+
+    def __init__(self, browser, assistant) -> None:
+        self.assistant = assistant
+        self.context = browser.new_context(viewport={"width": 1100, "height": 1000})
+        self.context.set_default_timeout(TIMEOUT_MS)
+        self.page = self.context.new_page()
+        self.dialogs = []
+        self.page.on("dialog", self._dialog)
+        self.requests = []
+        self.page.on("request", lambda request: self.requests.append(request))
+        self.websockets = []
+        self.page.on("websocket", lambda socket: self.websockets.append(socket.url))
+        self.console = []
+        self.page.on("console", lambda message: self.console.append(message.text))
+
+    def _dialog(self, dialog) -> None:
+        self.dialogs.append(dialog.message)
+        dialog.dismiss()
+
+    def open(self, web_url=None) -> None:
+        self.page.goto(f"{web_url or self.assistant.web_url}/?server={self.assistant.url}")
+
+    @property
+    def widget(self):
+        return self.page.locator(WIDGET)
+
+    def answers(self, text: str):
+        """The bot's messages containing `text`, each with its buttons."""
+        return self.widget.locator(".rw-message").filter(has=self.page.locator(".rw-response", has_text=text))
+
+    def questions(self, text: str):
+        return self.widget.locator(".rw-client .rw-message-text").filter(has_text=text)
+
+    def sees_answer(self, text: str):
+        answer = self.answers(text).last
+        expect(answer).to_be_visible()
+        return answer
+
+    def sees_greeting(self) -> None:
+        self.sees_answer(GREETING)
+        # The topic buttons come with the greeting.
+        expect(self.widget.locator(".rw-reply")).to_have_count(4)
+
+    def type(self, text: str) -> None:
+        box = self.widget.locator("textarea.rw-new-message")
+        box.fill(text)
+        box.press("Enter")
+        expect(self.questions(text).last).to_be_visible()
+
+    def session_id(self) -> str:
+        stored = self.page.evaluate("() => localStorage.getItem('chat_session')")
+        assert stored, "the widget keeps no session in localStorage"
+        return json.loads(stored)["session_id"]
+
+    def close(self) -> None:
+        self.context.close()
+
+
+@pytest.fixture
+def visit(browser, assistant):
+    opened = Visit(browser, assistant)
+    try:
+        yield opened
+    finally:
+        opened.close()
+
+
+def is_local(url: str) -> bool:
+    return urlsplit(url).hostname in LOCAL_HOSTS
+
+
+def user_events(db: Path, sender_id: str, expected: int, timeout_s: float = 15) -> list:
+    """The conversation's user events, once there are `expected` of them (Rasa saves the tracker
+    right after it answers)."""
+    deadline = time.monotonic() + timeout_s
+    while True:
+        with closing(sqlite3.connect(db)) as connection:
+            rows = connection.execute(
+                "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender_id,)
+            ).fetchall()
+        events = [json.loads(data) for (data,) in rows]
+        if len(events) >= expected or time.monotonic() > deadline:
+            return events
+        time.sleep(0.2)
+
+
+def test_a_visitor_asks_by_button_and_by_typing(visit):
+    visit.open()
+    page = visit.page
+    expect(page).to_have_title("COPS Office help assistant")
+    expect(page.get_by_role("heading", level=1)).to_have_text("COPS Office help assistant")
+    expect(page.locator("main")).to_contain_text("call 911")
+    visit.sees_greeting()
+
+    visit.widget.locator(".rw-reply", has_text="Contact the COPS Office").click()
+    expect(visit.questions("Contact the COPS Office")).to_be_visible()
+    contacts = visit.sees_answer("Here's how to reach the COPS Office")
+    expect(contacts).to_contain_text(PHONE)
+
+    visit.type("how do I call the COPS Office?")
+    phone_answer = visit.sees_answer("You can call the COPS Office Response Center")
+    expect(phone_answer).to_contain_text(PHONE)
+    # The answer's follow-up questions are offered as buttons.
+    expect(phone_answer.locator(".rw-reply").first).to_be_visible()
+
+    # The links in the answers open in a new tab, without a handle on this page.
+    links = visit.widget.locator(".rw-response a")
+    assert links.count() >= 3
+    for link in links.all():
+        expect(link).to_be_visible()
+        expect(link).to_have_attribute("target", "_blank")
+        assert "noopener" in (link.get_attribute("rel") or "").split()
+    phone_link = phone_answer.get_by_role("link", name=PHONE)
+    assert phone_link.get_attribute("href").startswith("tel:")
+
+    website = contacts.locator('a[href^="https://"]').first  # the COPS Office's web site
+    href = website.get_attribute("href")
+    # Nothing leaves this machine: a stand-in answers for the web site.
+    visit.context.route(
+        lambda url: url.rstrip("/") == href.rstrip("/"),
+        lambda route: route.fulfill(status=200, content_type="text/html", body="<title>stand-in</title>"),
+    )
+    with page.expect_popup() as opened:
+        website.click()
+    new_tab = opened.value
+    new_tab.wait_for_load_state()
+    assert new_tab.url.rstrip("/") == href.rstrip("/")
+    assert new_tab.evaluate("() => window.opener") is None
+    new_tab.close()
+    assert urlsplit(page.url).hostname == "localhost"
+
+    SCREENSHOT.parent.mkdir(exist_ok=True)
+    page.screenshot(path=str(SCREENSHOT), full_page=True)
+    assert visit.dialogs == []
+
+
+def test_the_page_loads_nothing_from_elsewhere(visit):
+    """The page, the widget and the conversation come from this machine only. The widget's
+    stylesheet asks for a web font from elsewhere: the page's Content-Security-Policy refuses it."""
+    visit.open()
+    visit.sees_greeting()
+    assert any(is_local(request.url) and request.url.endswith("/chat.js") for request in visit.requests)
+    elsewhere = [request for request in visit.requests if request.url.startswith("http") and not is_local(request.url)]
+    assert [(request.url, request.failure) for request in elsewhere if "csp" not in (request.failure or "").lower()] == []
+    assert [url for url in visit.websockets if not is_local(url)] == []
+
+
+def test_the_conversation_survives_a_reload_and_is_one_conversation(visit, assistant):
+    visit.open()
+    visit.sees_greeting()
+    visit.type("how do I call the COPS Office?")
+    visit.sees_answer(PHONE)
+    before = visit.session_id()
+
+    visit.page.reload()
+    # The earlier messages are still there, and the greeting was not sent again.
+    expect(visit.answers(GREETING)).to_have_count(1)
+    expect(visit.questions("how do I call the COPS Office?")).to_be_visible()
+    expect(visit.answers(PHONE)).to_be_visible()
+    visit.type("when was the cops office created")
+    visit.sees_answer("1994")
+    assert visit.session_id() == before
+
+    # One conversation in the tracker store: the widget's session is the sender id.
+    events = user_events(assistant.db, before, expected=3)
+    assert [event["text"] for event in events] == [
+        "/greet", "how do I call the COPS Office?", "when was the cops office created",
+    ]
+    # The page's customData reached the tracker as each message's metadata.
+    for event in events:
+        assert event["metadata"]["page"] == "/"
+        assert event["metadata"]["language"] == "en"
+
+
+def test_what_a_visitor_types_is_shown_as_text_never_as_html(visit):
+    """The widget writes the visitor's text as text. (Were it ever written as HTML, the page's
+    Content-Security-Policy would still stop the inline handler: the element check is the proof.)"""
+    visit.open()
+    visit.sees_greeting()
+    answers_before = visit.widget.locator(".rw-response").count()
+    payload = "<img src=x onerror=alert(1)>"
+    visit.type(payload)
+    # The bot has answered it, so the widget has rendered everything it will for it.
+    expect(visit.widget.locator(".rw-response")).not_to_have_count(answers_before)
+
+    def shown_literally() -> None:
+        expect(visit.questions(payload)).to_have_text(payload)
+        assert visit.widget.locator('img[src="x"]').count() == 0
+        assert visit.page.locator("img[onerror]").count() == 0
+
+    shown_literally()
+    visit.page.reload()  # the conversation is drawn again, from localStorage
+    shown_literally()
+    assert visit.dialogs == []
+
+
+def test_links_in_the_widget_are_kept_safe(visit):
+    """chat.js: whatever a message holds, links open in a new tab without a handle on the page,
+    and a link that is not a web page, an e-mail address or a phone number loses its target."""
+    visit.open()
+    visit.sees_greeting()
+    visit.widget.locator(".rw-markdown").first.evaluate(
+        """(element) => element.insertAdjacentHTML('beforeend',
+            '<a id="t-self" href="/elsewhere" target="_self">a</a> <a id="t-js" href="javascript:void 0">b</a>')"""
+    )
+    same_tab = visit.widget.locator("#t-self")
+    expect(same_tab).to_have_attribute("target", "_blank")
+    expect(same_tab).to_have_attribute("rel", "noopener noreferrer")
+    script = visit.widget.locator("#t-js")
+    expect(script).to_have_attribute("target", "_blank")  # done with its href too
+    assert script.get_attribute("href") is None
+
+
+def test_topic_buttons_work_from_the_keyboard(visit):
+    visit.open()
+    visit.sees_greeting()
+    visit.widget.locator("textarea.rw-new-message").focus()
+    # Shift+Tab from the text box lands on the last topic button, with a visible focus ring.
+    visit.page.keyboard.press("Shift+Tab")
+    button = visit.widget.locator(".rw-reply", has_text="Contact the COPS Office")
+    expect(button).to_be_focused()
+    expect(button).to_have_attribute("role", "button")
+    ring = button.evaluate("(element) => getComputedStyle(element).outlineStyle")
+    assert ring == "solid"
+    visit.page.keyboard.press("Enter")
+    visit.sees_answer("Here's how to reach the COPS Office")
+
+
+def test_a_server_parameter_pointing_elsewhere_is_ignored(visit):
+    visit.page.goto(f"{visit.assistant.web_url}/?server=http://203.0.113.7:5005")
+    expect(visit.widget).to_be_visible()
+    # chat.js runs before the page's load event, which goto waits for.
+    assert any("Ignoring ?server=" in text for text in visit.console)
+    requested = [request.url for request in visit.requests] + visit.websockets
+    assert [url for url in requested if urlsplit(url).hostname == "203.0.113.7"] == []
+
+
+@pytest.fixture
+def other_site(assistant):
+    """The same page served from another origin (another port), the way a foreign site would embed
+    the widget."""
+    port = free_port()
+    server = subprocess.Popen(
+        [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT / "web")],
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        deadline = time.monotonic() + 30
+        while not port_is_open(port):
+            assert server.poll() is None and time.monotonic() < deadline, "http.server did not start"
+            time.sleep(0.1)
+        yield f"http://localhost:{port}"
+    finally:
+        server.terminate()
+        server.wait(10)
+
+
+def test_another_origin_cannot_use_the_socket_channel(visit, assistant, other_site):
+    # The server itself refuses the engine.io handshake from another origin, and accepts ours.
+    handshake = f"{assistant.url}/socket.io/?EIO=4&transport=polling"
+    refused = visit.page.request.get(handshake, headers={"Origin": other_site})
+    assert refused.status == 400
+    assert "not an accepted origin" in refused.text().lower()
+    accepted = visit.page.request.get(handshake, headers={"Origin": assistant.origin})
+    assert accepted.status == 200 and accepted.text().startswith("0{")
+
+    # In the browser: the widget on the other site is refused and never gets a greeting.
+    with visit.page.expect_event("requestfailed", lambda request: "/socket.io/" in request.url):
+        visit.open(other_site)
+    expect(visit.widget).to_be_visible()
+    assert visit.widget.locator(".rw-response").count() == 0
+    assert visit.websockets == []
+    # Browsers do not apply CORS to WebSockets: the server must refuse them itself.
+    websocket = "ws" + assistant.url[len("http"):] + "/socket.io/?EIO=4&transport=websocket"
+    assert open_websocket(visit.page, websocket) == "refused"
+    visit.open()  # our page, on the allowed origin
+    assert open_websocket(visit.page, websocket) == "open packet"
+
+
+def open_websocket(page, url: str) -> str:
+    """Opens a WebSocket from the page: "open packet" if engine.io greets it, else "refused"."""
+    return page.evaluate(
+        """(url) => new Promise((resolve) => {
+            const socket = new WebSocket(url);
+            const timer = setTimeout(() => resolve("no answer"), 15000);
+            socket.onmessage = (event) => {
+                clearTimeout(timer);
+                socket.close();
+                resolve(String(event.data).startsWith("0{") ? "open packet" : "other message");
+            };
+            socket.onerror = () => { clearTimeout(timer); resolve("refused"); };
+        })""",
+        url,
+    )
