@@ -58,7 +58,7 @@ run: $(MODEL) $(WIDGET)
 	$(PYTHON) scripts/serve.py run
 
 shell: $(MODEL)
-	$(PYTHON) scripts/serve.py shell
+	$(PYTHON) scripts/serve.py shell $(if $(ID),--conversation-id "$(ID)")
 
 # What the NLU understands of each message typed (intent, confidence, entities); Ctrl-C ends it.
 nlu: $(MODEL)

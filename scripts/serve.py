@@ -13,6 +13,7 @@ import argparse
 import os
 import secrets
 import signal
+import socket
 import subprocess
 import sys
 import time
@@ -48,6 +49,15 @@ class Server:
         )
 
     def wait_until_up(self) -> None:
+        """Returns once the server answers; otherwise stops it (it runs in its own session, so
+        nothing else would) and raises."""
+        try:
+            self._wait_for_health()
+        except BaseException:
+            self.stop()
+            raise
+
+    def _wait_for_health(self) -> None:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
@@ -201,18 +211,87 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
 
 
+# `rasa shell` with one fix: Ctrl-D (or a terminal that went away) at the prompt ends the session
+# like /stop. Rasa 3.6's console lets prompt_toolkit's EOFError kill its input task and leaves the
+# server running with nobody to talk to; the staff member sees a traceback and a terminal that
+# hangs. argv after `-c` is the usual `rasa shell ...` command line.
+RASA_SHELL = """
+import sys
+import rasa.core.channels.console as console
+from rasa.__main__ import main
+
+_get_user_input = console._get_user_input
+
+async def get_user_input_eof_is_stop(previous_response):
+    try:
+        return await _get_user_input(previous_response)
+    except (EOFError, OSError):
+        return None  # what record_messages gets for /stop
+
+console._get_user_input = get_user_input_eof_is_stop
+sys.argv = sys.argv[1:]
+sys.exit(main())
+"""
+
+
+def free_local_port() -> int:
+    with socket.socket() as probe:
+        probe.bind(("127.0.0.1", 0))
+        return probe.getsockname()[1]
+
+
 def shell(args: argparse.Namespace) -> int:
+    """The action server unless one is up, then `rasa shell` in the foreground; stops what it started.
+
+    Signals: Ctrl-C belongs to `rasa shell` (at its prompt it ends the session, "Cancelled by user";
+    while the model loads it stops it) and this process waits for it. SIGTERM (make forwards it) and
+    SIGHUP (the terminal was closed: the login shell sends it to the whole foreground job) stop
+    `rasa shell` and then the action server this session started. While the action server starts,
+    signals wait until it is up, so a Ctrl-C at that moment cannot leave it running on its own (it
+    is in its own session: no signal from the terminal reaches it).
+    """
     (ROOT / "var").mkdir(exist_ok=True)
     host, port = action_server_address(args.endpoints)
     started: Optional[Server] = None
-    if not is_up(f"http://{host}:{port}/health"):
-        print(f"Starting the action server on {host}:{port} ...", flush=True)
-        started = start_action_server(args.endpoints)
-    # Ctrl-C belongs to rasa shell; this process only waits for it to end.
-    signal.signal(signal.SIGINT, lambda *_: None)
+    rasa: Optional[subprocess.Popen] = None
+    starting = True
+    pending: List[int] = []
+
+    def on_signal(signum: int, _frame: object) -> None:
+        if starting:
+            pending.append(signum)
+        elif signum != signal.SIGINT:
+            raise SystemExit(128 + signum)  # the `finally` below stops what this session started
+
+    for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+        signal.signal(signum, on_signal)
     try:
-        return subprocess.call(rasa_command(args, "shell"), cwd=ROOT, env=child_env())
+        if not is_up(f"http://{host}:{port}/health"):
+            print(f"Starting the action server on {host}:{port} ...", flush=True)
+            started = start_action_server(args.endpoints)
+        starting = False
+        if pending:
+            return 128 + pending[0]
+        # The shell's own Rasa server is only the console's way in: this machine only, on a port of
+        # its own, so it neither shows on the network nor collides with `make run` (5005).
+        command = rasa_command(args, "shell") + [
+            "--interface", "127.0.0.1", "--port", str(free_local_port()),
+            "--conversation-id", args.conversation_id,
+        ]
+        print(f"Conversation id: {args.conversation_id} (`make story ID={args.conversation_id}` "
+              "prints it as a test story)", flush=True)
+        rasa = subprocess.Popen([str(BIN / "python"), "-c", RASA_SHELL, *command], cwd=ROOT, env=child_env())
+        return rasa.wait()
     finally:
+        for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):
+            signal.signal(signum, signal.SIG_IGN)  # a second signal must not cut the clean-up short
+        if rasa is not None and rasa.poll() is None:
+            rasa.terminate()
+            try:
+                rasa.wait(STOP_TIMEOUT_S)
+            except subprocess.TimeoutExpired:
+                rasa.kill()
+                rasa.wait()
         if started is not None:
             started.stop()
 
@@ -226,6 +305,8 @@ def main() -> int:
     parser.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
+    parser.add_argument("--conversation-id", default=time.strftime("staff-%Y%m%d-%H%M%S"),
+                        help="shell: the conversation's id in the tracker store")
     args = parser.parse_args()
     return run(args) if args.mode == "run" else shell(args)
 

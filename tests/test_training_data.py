@@ -93,10 +93,3 @@ def test_topic_buttons_ask_real_questions():
     payloads = [button["payload"] for button in DOMAIN["responses"]["utter_help"][0]["buttons"]]
     assert len(payloads) == 4
     assert [payload for payload in payloads if payload.lstrip("/") not in INTENTS] == []
-
-
-def test_the_shell_gets_no_buttons():
-    for name, variants in DOMAIN["responses"].items():
-        if any("buttons" in variant for variant in variants):
-            shell = [variant for variant in variants if variant.get("channel") == "cmdline"]
-            assert shell and "buttons" not in shell[0], name
