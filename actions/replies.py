@@ -12,7 +12,7 @@ REPLIES_FILE = Path(__file__).with_name("replies.yml")
 # What actions.contact_values() provides, plus what single replies add.
 PLACEHOLDERS = {
     "center_name", "handles", "hours", "phone", "email", "feedback_email", "address",
-    "address_line", "website", "subscribe_page", "links", "link", "suggestions",
+    "address_line", "website", "subscribe_page", "links", "link", "suggestions", "max_chars",
 }
 
 

@@ -48,7 +48,7 @@ PLATFORMS = {
     "Microsoft Bot Framework": "botframework",
     "Webex Teams": "webexteams",
 }
-PROJECT_CHANNELS = ["rest", "callback", "channels.socketio.SocketIOChannel"]
+PROJECT_CHANNELS = ["channels.rest.RestChannel", "callback", "channels.socketio.SocketIOChannel"]
 
 VARIABLE = re.compile(r"\$\{([A-Z][A-Z0-9_]*)\}")
 # A whole value that is a variable, possibly followed by a URL path (`${RASA_PUBLIC_URL}/webhooks/...`).
@@ -328,7 +328,9 @@ def test_the_projects_credentials_build_like_rasa_run(no_network):
 
     rest, callback, socketio = [build_channel(name, settings) for name, settings in credentials.items()]
 
-    assert type(rest) is RestInput
+    from channels.rest import RestChannel
+
+    assert type(rest) is RestChannel and isinstance(rest, RestInput) and rest.name() == "rest"
     assert type(callback) is CallbackInput
     assert callback.callback_endpoint.url == credentials["callback"]["url"]
 
@@ -346,7 +348,7 @@ def test_the_projects_credentials_build_like_rasa_run(no_network):
     from rasa.core.run import _create_single_channel
 
     assert [type(_create_single_channel(name, settings)) for name, settings in credentials.items()] == [
-        RestInput, CallbackInput, SocketIOChannel
+        RestChannel, CallbackInput, SocketIOChannel
     ]
 
     routes = routes_of([rest, callback, socketio])
