@@ -1,0 +1,139 @@
+"""A failing or slow action server: visitors still get an answer, and it recovers by itself.
+
+The Rasa server runs as `make run` runs it, but the test owns the action server's port: first
+nothing listens there (stopped), then a server that accepts and never answers (hanging), then the
+real action server (back again). The Rasa server is never restarted.
+"""
+
+import os
+import socket
+import subprocess
+import sys
+import threading
+import time
+import uuid
+
+import pytest
+import requests
+import yaml
+
+from conftest import ROOT, free_port, port_is_open
+
+PHONE = "800-421-6770"
+EMAIL = "AskCopsRC@usdoj.gov"
+STARTUP_TIMEOUT_S = 180
+
+
+class HangingServer:
+    """Accepts connections and never answers, like an action server stuck in a slow call."""
+
+    def __init__(self, port: int) -> None:
+        self.listener = socket.create_server(("127.0.0.1", port))
+        self.connections = []
+        self.thread = threading.Thread(target=self._accept, daemon=True)
+        self.thread.start()
+
+    def _accept(self) -> None:
+        while True:
+            try:
+                connection, _ = self.listener.accept()
+            except OSError:
+                return
+            self.connections.append(connection)
+
+    def close(self) -> None:
+        self.listener.close()
+        for connection in self.connections:
+            connection.close()
+
+
+def wait_for(url: str, process: subprocess.Popen, log=None) -> None:
+    deadline = time.monotonic() + STARTUP_TIMEOUT_S
+    while time.monotonic() < deadline:
+        assert process.poll() is None, log.read_text()[-3000:] if log else f"{url}: the process exited"
+        try:
+            if requests.get(url, timeout=2).status_code == 200:
+                return
+        except requests.RequestException:
+            pass
+        time.sleep(0.5)
+    pytest.fail(f"{url} did not come up:\n{log.read_text()[-3000:] if log else ''}")
+
+
+@pytest.fixture(scope="module")
+def rasa_without_actions(tmp_path_factory):
+    tmp = tmp_path_factory.mktemp("outage")
+    actions_port, rasa_port = free_port(), free_port()
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints["tracker_store"] = {"type": "SQL", "dialect": "sqlite", "db": str(tmp / "conversations.db")}
+    (tmp / "endpoints.yml").write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    log = tmp / "rasa.log"
+    with log.open("w") as output:
+        rasa = subprocess.Popen(
+            [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", "models/cops.tar.gz",
+             "--endpoints", str(tmp / "endpoints.yml"), "--credentials", "credentials.yml",
+             "--interface", "127.0.0.1", "--port", str(rasa_port)],
+            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            env=dict(os.environ, RASA_TELEMETRY_ENABLED="false"),
+        )
+    url = f"http://127.0.0.1:{rasa_port}"
+    try:
+        wait_for(f"{url}/webhooks/rest/", rasa, log)
+        yield url, actions_port
+    finally:
+        rasa.terminate()
+        rasa.wait(30)
+
+
+def ask(url: str, text: str, sender: str) -> tuple:
+    started = time.monotonic()
+    response = requests.post(f"{url}/webhooks/rest/webhook", json={"sender": sender, "message": text}, timeout=30)
+    assert response.status_code == 200
+    return response.json(), time.monotonic() - started
+
+
+def assert_apology_with_contacts(replies: list) -> None:
+    assert len(replies) == 1
+    text = replies[0]["text"]
+    assert text.startswith("Sorry")
+    assert PHONE in text and EMAIL in text
+
+
+def test_action_server_stopped_hanging_then_back(rasa_without_actions):
+    url, actions_port = rasa_without_actions
+    assert not port_is_open(actions_port)
+
+    # Stopped: the contact question is answered with the apology and the contacts, fast.
+    replies, elapsed = ask(url, "what is the response center phone number?", f"down-{uuid.uuid4()}")
+    assert_apology_with_contacts(replies)
+    assert elapsed < 2.0
+
+    # A fact from the domain still comes through; only its "more information" link is missing.
+    replies, _ = ask(url, "where was the nasro 2019 conference held?", f"down-{uuid.uuid4()}")
+    assert "Pigeon Forge" in replies[0]["text"]
+
+    # Hanging: the visitor gets the same answer within 5 s (Rasa alone would wait 300 s).
+    hanging = HangingServer(actions_port)
+    try:
+        replies, elapsed = ask(url, "what is the response center phone number?", f"hang-{uuid.uuid4()}")
+        assert_apology_with_contacts(replies)
+        assert elapsed < 5.0
+    finally:
+        hanging.close()
+
+    # Back again: the next question is answered normally, without restarting anything.
+    actions = subprocess.Popen(
+        [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
+        cwd=ROOT, env=dict(os.environ, SANIC_HOST="127.0.0.1"),
+        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+    )
+    try:
+        wait_for(f"http://127.0.0.1:{actions_port}/health", actions, None)
+        replies, _ = ask(url, "what is the response center phone number?", f"back-{uuid.uuid4()}")
+        assert len(replies) == 1
+        assert f"[{PHONE}](tel:+18004216770)" in replies[0]["text"]
+        assert not replies[0]["text"].startswith("Sorry")
+    finally:
+        actions.terminate()
+        actions.wait(30)

@@ -1,0 +1,86 @@
+"""What a stranger on the network or a visitor's browser can and cannot do."""
+
+import subprocess
+import uuid
+from pathlib import Path
+
+import pytest
+import requests
+
+from conftest import ROOT
+
+
+@pytest.mark.parametrize(
+    "method, path",
+    [
+        ("PUT", "/model"),
+        ("POST", "/model/parse"),
+        ("GET", "/conversations/someone/tracker"),
+        ("POST", "/conversations/someone/messages"),
+        ("GET", "/status"),
+    ],
+)
+def test_the_http_api_refuses_without_the_token(assistant, method, path):
+    for params in ({}, {"token": "not-the-token"}):
+        answer = requests.request(method, f"{assistant.url}{path}", params=params, json={"text": "hi"}, timeout=10)
+        assert answer.status_code == 401, (method, path, params)
+
+
+def test_the_http_api_answers_with_the_token(assistant):
+    answer = requests.post(
+        f"{assistant.url}/model/parse", params={"token": assistant.token}, json={"text": "hello"}, timeout=10
+    )
+    assert answer.status_code == 200 and answer.json()["intent"]["name"] == "greet"
+
+
+def listening_addresses(port: int) -> set:
+    """The local addresses a TCP port listens on, from /proc/net/tcp{,6}."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            fields = line.split()
+            address, port_hex = fields[1].split(":")
+            if int(port_hex, 16) == port and fields[3] == "0A":  # 0A: LISTEN
+                found.add(address)
+    return found
+
+
+def test_the_action_server_listens_on_this_machine_only(assistant):
+    # 0100007F is 127.0.0.1 as the kernel writes it; 00000000 would be every interface.
+    assert listening_addresses(assistant.actions_port) == {"0100007F"}
+
+
+def test_cors_allows_only_the_configured_origin(assistant):
+    def preflight(origin: str) -> requests.Response:
+        return requests.options(
+            f"{assistant.url}/webhooks/rest/webhook",
+            headers={"Origin": origin, "Access-Control-Request-Method": "POST"},
+            timeout=10,
+        )
+
+    assert preflight(assistant.origin).headers.get("Access-Control-Allow-Origin") == assistant.origin
+    assert "Access-Control-Allow-Origin" not in preflight("http://evil.example").headers
+
+
+def test_socketio_refuses_another_origin(assistant):
+    polling = f"{assistant.url}/socket.io/?EIO=4&transport=polling"
+    assert requests.get(polling, headers={"Origin": assistant.origin}, timeout=10).status_code == 200
+    refused = requests.get(polling, headers={"Origin": "http://evil.example"}, timeout=10)
+    assert refused.status_code == 400 and "Access-Control-Allow-Origin" not in refused.headers
+
+
+def test_logs_do_not_contain_what_visitors_type(assistant):
+    marker = f"my-private-detail-{uuid.uuid4()}"
+    assistant.ask(f"what is the response center phone number? {marker}", f"privacy-{uuid.uuid4()}")
+    assistant.ask(marker, f"privacy-{uuid.uuid4()}")
+    assistant.log.flush()
+    assert marker not in assistant.log_path.read_text()
+
+
+@pytest.mark.parametrize(
+    "path", [".venv/bin/python", "models/cops.tar.gz", "var/conversations.db", "var/auth-token", ".env",
+             ".env.production", "anything.db", "web/node_modules/rasa-webchat/lib/index.js", "results/x.json"],
+)
+def test_local_and_generated_files_are_never_committed(path):
+    ignored = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=ROOT)
+    assert ignored.returncode == 0, f"{path} is not git-ignored"
