@@ -9,6 +9,7 @@ import json
 import sqlite3
 import time
 import uuid
+from pathlib import Path
 
 import pytest
 import requests
@@ -178,3 +179,51 @@ def test_socketio_refuses_another_origin(assistant):
         asyncio.run(socket_exchange(
             assistant, {"message": "hello", "session_id": "x", "customData": {}}, "http://evil.example"
         ))
+
+
+# --- memory -----------------------------------------------------------------------------------------
+
+
+def descendants(pid: int) -> list:
+    parents = {}
+    for stat in Path("/proc").glob("[0-9]*/stat"):
+        try:
+            fields = stat.read_text().rsplit(")", 1)[1].split()
+        except OSError:
+            continue
+        parents[int(stat.parent.name)] = int(fields[1])
+    found, frontier = [], [pid]
+    while frontier:
+        parent = frontier.pop()
+        children = [child for child, ppid in parents.items() if ppid == parent]
+        found += children
+        frontier += children
+    return found
+
+
+def rasa_server_rss_mb(assistant) -> float:
+    for pid in descendants(assistant.process.pid):
+        try:
+            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+            status = Path(f"/proc/{pid}/status").read_text()
+        except OSError:
+            continue
+        if any(part.endswith(b"/rasa") for part in command) and b"run" in command:
+            rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
+            return rss_kb / 1024
+    raise AssertionError("no Rasa server process found under make run's launcher")
+
+
+def test_the_whole_bad_input_set_grows_memory_by_less_than_50_mb(assistant):
+    bad_bodies = [b"", b"{not json", b'["a"]', b'\xff\xfe', b'{"message": "hi"}', b'{"sender": "a", "message": 5}']
+    texts = ["", "   ", "x" * 100_000, "👮‍♀️ what is an sro", "ما هو ضابط", "a\x00b", "<img src=x onerror=alert(1)>"]
+    assistant.ask("hello", f"warm-{uuid.uuid4()}")
+    before = rasa_server_rss_mb(assistant)
+    for _ in range(3):
+        for body in bad_bodies:
+            post_raw(assistant, body)
+        for text in texts:
+            requests.post(webhook(assistant), json={"sender": f"mem-{uuid.uuid4()}", "message": text}, timeout=30)
+    after = rasa_server_rss_mb(assistant)
+    print(f"Rasa server RSS: {before:.0f} MB before, {after:.0f} MB after the bad-input set")
+    assert after - before < 50, f"Rasa server grew from {before:.0f} MB to {after:.0f} MB"
