@@ -47,6 +47,11 @@ $(WIDGET): web/package.json web/package-lock.json
 /usr/bin/chromium:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq chromium
 
+# The restart test runs a throw-away cluster of Debian's PostgreSQL server (pg_ctlcluster comes
+# with it); it never touches the package's own cluster.
+/usr/bin/pg_ctlcluster:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
+
 # Rasa skips training when nothing changed but leaves the old file: touch it so make agrees.
 $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
 	$(RASA) train --fixed-model-name cops --out models
@@ -82,7 +87,7 @@ test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
 	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
 
-test-python: $(MODEL) $(WIDGET) /usr/bin/chromium
+test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster
 	$(PYTHON) -m pytest tests
 
 clean:

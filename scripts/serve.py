@@ -6,7 +6,8 @@ run:   the action server, the Rasa server (REST, socket.io and callback channels
 shell: the action server if it is not already up, then `rasa shell`; when the shell ends (/stop or
        Ctrl-D), stops the action server it started.
 
-The action server's address is read from the endpoints file, so the two always agree.
+The action server's address is read from the endpoints file, so the two always agree. The tracker
+store's TRACKER_STORE_* variables get their defaults (SQLite in var/) from scripts/tracker_store_env.py.
 """
 
 import argparse
@@ -29,6 +30,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from channels.settings import allowed_origins  # noqa: E402  (needs ROOT on the path)
+from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
 
 BIN = Path(sys.executable).parent
 WEB = ROOT / "web"
@@ -36,6 +38,15 @@ TOKEN_FILE = ROOT / "var" / "auth-token"
 TOKEN_ENV = "RASA_AUTH_TOKEN"
 STARTUP_TIMEOUT_S = 180
 STOP_TIMEOUT_S = 15
+ACTION_SERVER_RETRY_S = 5
+
+
+class StartupFailed(Exception):
+    """A server exited or did not answer while starting."""
+
+
+class StopRequested(Exception):
+    """Ctrl-C or SIGTERM: stop every server this launcher started."""
 
 
 class Server:
@@ -61,11 +72,11 @@ class Server:
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
-                raise SystemExit(f"{self.name} exited with code {self.process.returncode} while starting")
+                raise StartupFailed(f"{self.name} exited with code {self.process.returncode} while starting")
             if is_up(self.health_url):
                 return
             time.sleep(0.5)
-        raise SystemExit(f"{self.name} did not answer {self.health_url} within {STARTUP_TIMEOUT_S} s")
+        raise StartupFailed(f"{self.name} did not answer {self.health_url} within {STARTUP_TIMEOUT_S} s")
 
     def stop(self) -> None:
         if self.process.poll() is not None:
@@ -154,13 +165,11 @@ def run(args: argparse.Namespace) -> int:
     (ROOT / "var").mkdir(exist_ok=True)
     servers: List[Server] = []
 
-    def stop_all(*_: object) -> None:
-        for server in reversed(servers):
-            server.stop()
-        raise SystemExit(0)
+    def stop_requested(*_: object) -> None:
+        raise StopRequested()
 
-    signal.signal(signal.SIGINT, stop_all)
-    signal.signal(signal.SIGTERM, stop_all)
+    signal.signal(signal.SIGINT, stop_requested)
+    signal.signal(signal.SIGTERM, stop_requested)
     try:
         servers.append(start_action_server(args.endpoints))
         servers.append(start_web_server(args.web_port))
@@ -201,12 +210,31 @@ def run(args: argparse.Namespace) -> int:
             "Press Ctrl-C to stop them all.\n",
             flush=True,
         )
-        while all(server.process.poll() is None for server in servers):
+        while True:
             time.sleep(1)
-        dead = next(server for server in servers if server.process.poll() is not None)
-        print(f"{dead.name} stopped (exit code {dead.process.returncode}); stopping the rest.", flush=True)
-        return 1
+            actions = servers[0]
+            if actions.process.poll() is not None:
+                # Visitors meanwhile get the Response Center's contacts (channels/guard.py), and
+                # the Rasa server picks the action server up again by itself: no need to stop.
+                print(f"The action server stopped (exit code {actions.process.returncode}); "
+                      "starting it again.", flush=True)
+                try:
+                    servers[0] = start_action_server(args.endpoints)
+                except StartupFailed as failure:
+                    print(f"{failure}; trying again in {ACTION_SERVER_RETRY_S} s.", flush=True)
+                    time.sleep(ACTION_SERVER_RETRY_S)
+                continue
+            dead = [server for server in servers[1:] if server.process.poll() is not None]
+            if dead:
+                print(f"{dead[0].name} stopped (exit code {dead[0].process.returncode}); stopping the rest.",
+                      flush=True)
+                return 1
+    except StopRequested:
+        return 0
     finally:
+        # A second Ctrl-C must not cut the clean-up short.
+        signal.signal(signal.SIGINT, signal.SIG_IGN)
+        signal.signal(signal.SIGTERM, signal.SIG_IGN)
         for server in reversed(servers):
             server.stop()
 
@@ -308,7 +336,14 @@ def main() -> int:
     parser.add_argument("--conversation-id", default=time.strftime("staff-%Y%m%d-%H%M%S"),
                         help="shell: the conversation's id in the tracker store")
     args = parser.parse_args()
-    return run(args) if args.mode == "run" else shell(args)
+    # Before any server starts: they all get this environment (child_env) and Rasa needs every
+    # variable endpoints.yml names.
+    apply_tracker_store_defaults(os.environ)
+    try:
+        return run(args) if args.mode == "run" else shell(args)
+    except StartupFailed as failure:
+        print(failure, file=sys.stderr, flush=True)
+        return 1
 
 
 if __name__ == "__main__":

@@ -2,13 +2,15 @@
 
     make story ID=<conversation id>        (the sender id; `make shell` uses ID=staff by default)
 
-Reads the tracker store named in endpoints.yml (SQLite in var/ unless configured otherwise), so it
-works for conversations from the web widget, REST and the shell alike. Check the intents and
-actions it prints: they are what the bot did, which is what the story will then require.
+Reads the tracker store named in endpoints.yml (SQLite in var/ unless the TRACKER_STORE_*
+environment variables choose another: scripts/tracker_store_env.py), so it works for conversations
+from the web widget, REST and the shell alike. Check the intents and actions it prints: they are
+what the bot did, which is what the story will then require.
 """
 
 import argparse
 import asyncio
+import os
 import sys
 from pathlib import Path
 
@@ -18,6 +20,9 @@ from rasa.shared.core.domain import Domain
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
 
 ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402  (needs ROOT on the path)
 
 
 async def story_of(sender: str, endpoints: Path, domain_path: Path) -> str:
@@ -36,6 +41,7 @@ def main() -> int:
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--domain", type=Path, default=ROOT / "domain.yml")
     args = parser.parse_args()
+    apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
     print(asyncio.run(story_of(args.sender, args.endpoints, args.domain)))
     return 0
 

@@ -5,6 +5,7 @@ import subprocess
 import sys
 import time
 from pathlib import Path
+from typing import Optional
 
 import pytest
 import yaml
@@ -15,6 +16,10 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STARTUP_TIMEOUT_S = 240
+
+# Tests keep conversations in stores of their own, never in one the shell running them may name.
+for _name in [name for name in os.environ if name.startswith("TRACKER_STORE_")]:
+    del os.environ[_name]
 
 
 def free_port() -> int:
@@ -33,10 +38,12 @@ class Assistant:
     """The real servers, started by scripts/serve.py exactly as `make run` starts them.
 
     Only what must differ for a test run differs: free ports, a throw-away tracker store, a callback
-    URL pointing at `callback_port` (where a test may listen), and a known API token.
+    URL pointing at `callback_port` (where a test may listen), and a known API token. `env` adds to
+    the launcher's environment; when it names a TRACKER_STORE_DB, that store is used instead of the
+    SQLite file `db`.
     """
 
-    def __init__(self, tmp: Path) -> None:
+    def __init__(self, tmp: Path, env: Optional[dict] = None) -> None:
         self.rasa_port = free_port()
         self.actions_port = free_port()
         self.web_port = free_port()
@@ -49,7 +56,8 @@ class Assistant:
 
         endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
         endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{self.actions_port}/webhook"
-        endpoints["tracker_store"]["db"] = str(self.db)
+        if "TRACKER_STORE_DB" not in (env or {}):
+            endpoints["tracker_store"]["db"] = str(self.db)
         self.endpoints = tmp / "endpoints.yml"
         self.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
 
@@ -60,7 +68,7 @@ class Assistant:
 
         self.log_path = tmp / "serve.log"
         self.log = self.log_path.open("w")
-        env = dict(os.environ, RASA_AUTH_TOKEN=self.token, COPS_ALLOWED_ORIGINS=self.origin)
+        env = dict(os.environ, **(env or {}), RASA_AUTH_TOKEN=self.token, COPS_ALLOWED_ORIGINS=self.origin)
         self.process = subprocess.Popen(
             [sys.executable, "scripts/serve.py", "run",
              "--endpoints", str(self.endpoints), "--credentials", str(self.credentials),

@@ -137,3 +137,28 @@ def test_action_server_stopped_hanging_then_back(rasa_without_actions):
     finally:
         actions.terminate()
         actions.wait(30)
+
+
+def test_make_run_starts_a_stopped_action_server_again(tmp_path):
+    """Under `make run`, the action server stopping is an outage, not the end: it comes back."""
+    from conftest import Assistant
+
+    running = Assistant(tmp_path)
+    try:
+        running.wait_until_ready()
+        pid = next(
+            int(line.split()[0])
+            for line in subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout.splitlines()
+            if "rasa_sdk" in line and f"--port {running.actions_port}" in line
+        )
+        os.kill(pid, 9)
+        deadline = time.monotonic() + 120
+        while "starting it again" not in running.log_path.read_text() and time.monotonic() < deadline:
+            time.sleep(0.5)
+        wait_for(f"http://127.0.0.1:{running.actions_port}/health", running.process, running.log_path)
+        replies, _ = ask(running.url, "what is the response center phone number?", f"again-{uuid.uuid4()}")
+        assert f"[{PHONE}](tel:+18004216770)" in replies[0]["text"]
+        assert running.process.poll() is None
+    finally:
+        running.stop()
+    assert running.process.returncode == 0

@@ -1,0 +1,56 @@
+"""Where conversations are kept: the tracker store's environment variables and their defaults.
+
+endpoints.yml names the SQL tracker store's settings as `${TRACKER_STORE_...}` variables, and Rasa
+refuses an endpoints file naming a variable that is not set. Every entry point that reads
+endpoints.yml (scripts/serve.py for `make run` and `make shell`, scripts/story.py for `make story`)
+first calls `apply_tracker_store_defaults(os.environ)`; this is the only place the defaults are
+written. (`rasa train`, `rasa test` and `rasa shell nlu` never read endpoints.yml.)
+
+With nothing set, conversations go to SQLite, var/conversations.db. For PostgreSQL set
+TRACKER_STORE_DIALECT=postgresql and at least TRACKER_STORE_PORT and TRACKER_STORE_DB; the host
+(TRACKER_STORE_URL), TRACKER_STORE_USER and TRACKER_STORE_PASSWORD are empty unless set, which
+means the driver's own default: the local socket, the login user, no password.
+"""
+
+from typing import MutableMapping
+
+DIALECT = "TRACKER_STORE_DIALECT"
+URL = "TRACKER_STORE_URL"
+PORT = "TRACKER_STORE_PORT"
+DB = "TRACKER_STORE_DB"
+USER = "TRACKER_STORE_USER"
+PASSWORD = "TRACKER_STORE_PASSWORD"
+
+DEFAULT_DIALECT = "sqlite"
+# Relative to the project root, where the servers run.
+DEFAULT_SQLITE_DB = "var/conversations.db"
+# Rasa turns the port into a number, so it cannot be empty, and SQLite refuses any port but 0
+# (SQLAlchemy's "none").
+SQLITE_PORT = "0"
+
+
+def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMapping[str, str]:
+    """Sets every TRACKER_STORE_* variable endpoints.yml names that is unset or empty, in place.
+
+    Raises SystemExit naming the variables a dialect other than SQLite needs but were not given.
+    """
+    def unset(name: str) -> bool:
+        return not environ.get(name)
+
+    if unset(DIALECT):
+        environ[DIALECT] = DEFAULT_DIALECT
+    if environ[DIALECT] == "sqlite":
+        if unset(DB):
+            environ[DB] = DEFAULT_SQLITE_DB
+        if unset(PORT):
+            environ[PORT] = SQLITE_PORT
+    else:
+        missing = [name for name in (PORT, DB) if unset(name)]
+        if missing:
+            raise SystemExit(
+                f"{DIALECT}={environ[DIALECT]} needs {' and '.join(missing)} too "
+                "(see README.md, Conversations)"
+            )
+    for name in (URL, USER, PASSWORD):
+        environ.setdefault(name, "")
+    return environ
