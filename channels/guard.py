@@ -6,10 +6,14 @@ about 40 s and 12 GB of memory. Those never reach it here. And when the action s
 hangs, Rasa answers nothing at all: the visitor gets the Response Center's phone and e-mail instead.
 """
 
+import asyncio
+import logging
 import os
-from typing import Any, Dict, Optional
+from typing import Any, Awaitable, Dict, Optional
 
 from actions import contact_data, replies
+
+logger = logging.getLogger(__name__)
 
 MAX_MESSAGE_CHARS_ENV = "COPS_MAX_MESSAGE_CHARS"
 DEFAULT_MAX_MESSAGE_CHARS = 1000
@@ -44,3 +48,20 @@ def unavailable(markdown: bool) -> str:
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
     """A reply in the shape Rasa's REST channel returns its own."""
     return {"recipient_id": recipient_id, "text": text}
+
+
+async def handled_in_time(handling: Awaitable[Any], sender_id: str) -> bool:
+    """Waits at most REPLY_DEADLINE_S for a message to be handled; False if it took longer.
+
+    The handling goes on regardless, so the conversation keeps the message and its answer.
+    """
+    task = asyncio.ensure_future(handling)
+    try:
+        await asyncio.wait_for(asyncio.shield(task), REPLY_DEADLINE_S)
+    except asyncio.TimeoutError:
+        logger.warning("No reply within %.0f s for conversation %s: gave the fallback answer.",
+                       REPLY_DEADLINE_S, sender_id)
+        return False
+    except Exception:
+        logger.exception("Handling a message of conversation %s failed.", sender_id)
+    return True

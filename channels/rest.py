@@ -10,9 +10,7 @@ Same address (/webhooks/rest/webhook) and the same replies as Rasa's, but:
   The message is still handled to the end in the background, so the conversation keeps it.
 """
 
-import asyncio
 import json
-import logging
 from typing import Any, Awaitable, Callable, Dict, Optional, Text, Tuple
 
 from rasa.core.channels.channel import CollectingOutputChannel, UserMessage
@@ -22,8 +20,6 @@ from sanic.request import Request
 from sanic.response import HTTPResponse
 
 from channels import guard
-
-logger = logging.getLogger(__name__)
 
 MAX_SENDER_CHARS = 255
 
@@ -68,16 +64,8 @@ async def answer_within_deadline(
 ) -> list:
     """The bot's replies, or the fallback answer when there are none in time."""
     collector: CollectingOutputChannel = message.output_channel
-    handling = asyncio.ensure_future(on_new_message(message))
-    try:
-        await asyncio.wait_for(asyncio.shield(handling), guard.REPLY_DEADLINE_S)
-    except asyncio.TimeoutError:
-        logger.warning("No reply within %.0f s for conversation %s: gave the fallback answer.",
-                       guard.REPLY_DEADLINE_S, message.sender_id)
-        return [guard.bot_message(message.sender_id, guard.unavailable(markdown))]
-    except Exception:
-        logger.exception("Handling a message of conversation %s failed.", message.sender_id)
-    if not collector.messages:
+    in_time = await guard.handled_in_time(on_new_message(message), message.sender_id)
+    if not in_time or not collector.messages:
         return [guard.bot_message(message.sender_id, guard.unavailable(markdown))]
     return collector.messages
 

@@ -11,8 +11,6 @@
   is still handled to the end, so the conversation keeps it and a late answer still arrives.
 """
 
-import asyncio
-import logging
 from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import UserMessage
@@ -21,8 +19,6 @@ from sanic import Blueprint
 
 from channels import guard
 from channels.settings import allowed_origins
-
-logger = logging.getLogger(__name__)
 
 
 class CountingSocketIOOutput(SocketIOOutput):
@@ -50,12 +46,7 @@ class SocketIOChannel(SocketIOInput):
                 return
             output = CountingSocketIOOutput(self.sio, self.bot_message_evt)
             message.output_channel = output
-            handling = asyncio.ensure_future(on_new_message(message))
-            try:
-                await asyncio.wait_for(asyncio.shield(handling), guard.REPLY_DEADLINE_S)
-            except asyncio.TimeoutError:
-                logger.warning("No reply within %.0f s for conversation %s: gave the fallback answer.",
-                               guard.REPLY_DEADLINE_S, message.sender_id)
+            await guard.handled_in_time(on_new_message(message), message.sender_id)
             if not output.sent:
                 await output.send_text_message(message.sender_id, guard.unavailable(markdown=True))
 
