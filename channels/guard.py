@@ -11,38 +11,30 @@ import logging
 import os
 from typing import Any, Awaitable, Dict, Optional
 
-from actions import contact_data, replies
+from actions.actions import REPLIES, ReplyStyle, contact_values
 
 logger = logging.getLogger(__name__)
 
-MAX_MESSAGE_CHARS_ENV = "COPS_MAX_MESSAGE_CHARS"
-DEFAULT_MAX_MESSAGE_CHARS = 1000
+# Longer messages never reach the model; COPS_MAX_MESSAGE_CHARS changes the limit.
+MAX_MESSAGE_CHARS = int(os.environ.get("COPS_MAX_MESSAGE_CHARS", "1000"))
 # Rasa waits up to 300 s for the action server; a visitor gets the fallback answer after this.
 REPLY_DEADLINE_S = 4.0
-
-_CONTACTS = contact_data.load()
-_REPLIES = replies.load()
-
-
-def max_message_chars() -> int:
-    return int(os.environ.get(MAX_MESSAGE_CHARS_ENV, DEFAULT_MAX_MESSAGE_CHARS))
 
 
 def refusal(text: str) -> Optional[str]:
     """The reply for a message that must not reach the model, or None if it may."""
     if not text.strip():
-        return _REPLIES.text("empty_message")
-    if len(text) > max_message_chars():
-        return _REPLIES.text("too_long", max_chars=str(max_message_chars()))
+        return REPLIES.text("empty_message")
+    if len(text) > MAX_MESSAGE_CHARS:
+        return REPLIES.text("too_long", max_chars=f"{MAX_MESSAGE_CHARS:,}")
     return None
 
 
-def unavailable(markdown: bool) -> str:
-    """The answer when the assistant could not produce one: who to contact instead."""
-    phone, email = _CONTACTS.phone, _CONTACTS.email
-    if markdown:
-        phone, email = f"[{phone}]({_CONTACTS.tel_uri})", f"[{email}](mailto:{email})"
-    return _REPLIES.text("unavailable", center_name=_CONTACTS.center_name, phone=phone, email=email)
+def unavailable() -> str:
+    """The answer when the assistant could not produce one: who to contact instead.
+
+    Both channels' clients render Markdown, so the phone and e-mail are clickable."""
+    return REPLIES.text("unavailable", **contact_values(ReplyStyle(markdown=True, buttons=False)))
 
 
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:

@@ -60,13 +60,13 @@ def parse_request(body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
 
 
 async def answer_within_deadline(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage, markdown: bool
+    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
 ) -> list:
     """The bot's replies, or the fallback answer when there are none in time."""
     collector: CollectingOutputChannel = message.output_channel
     in_time = await guard.handled_in_time(on_new_message(message), message.sender_id)
     if not in_time or not collector.messages:
-        return [guard.bot_message(message.sender_id, guard.unavailable(markdown))]
+        return [guard.bot_message(message.sender_id, guard.unavailable())]
     return collector.messages
 
 
@@ -97,6 +97,6 @@ class RestChannel(RestInput):
             message = UserMessage(
                 text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata
             )
-            return response.json(await answer_within_deadline(on_new_message, message, markdown=True))
+            return response.json(await answer_within_deadline(on_new_message, message))
 
         return webhook

@@ -48,7 +48,7 @@ class SocketIOChannel(SocketIOInput):
             message.output_channel = output
             await guard.handled_in_time(on_new_message(message), message.sender_id)
             if not output.sent:
-                await output.send_text_message(message.sender_id, guard.unavailable(markdown=True))
+                await output.send_text_message(message.sender_id, guard.unavailable())
 
         blueprint = super().blueprint(checked)
         # Rasa's handler strips the message before `checked` sees it: a number or a list would

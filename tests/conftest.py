@@ -28,10 +28,55 @@ def free_port() -> int:
         return probe.getsockname()[1]
 
 
-def port_is_open(port: int) -> bool:
+def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
     with socket.socket() as probe:
         probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
+        return probe.connect_ex((host, port)) == 0
+
+
+def listening_addresses(port: int) -> set:
+    """The local addresses with a TCP socket listening on `port` (IPv4 as dotted quads, IPv6 as hex)."""
+    found = set()
+    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
+        for line in Path(table).read_text().splitlines()[1:]:
+            local, state = line.split()[1], line.split()[3]
+            address, hex_port = local.split(":")
+            if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
+                if len(address) == 8:
+                    found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+                else:
+                    found.add(address)
+    return found
+
+
+def processes() -> dict:
+    """pid -> (parent pid, start time in ticks since boot, command line) for every live process."""
+    found = {}
+    for entry in Path("/proc").iterdir():
+        if not entry.name.isdigit():
+            continue
+        try:
+            stat = (entry / "stat").read_text()
+            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
+        except OSError:  # it ended meanwhile
+            continue
+        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+        if fields[0] == "Z":  # a zombie has ended; only its parent has not collected it yet
+            continue
+        found[int(entry.name)] = (int(fields[1]), int(fields[19]), cmdline)
+    return found
+
+
+def process_tree(root_pid: int) -> dict:
+    """root_pid and its descendants: pid -> (start time, command line)."""
+    table = processes()
+    tree, frontier = {}, [root_pid]
+    while frontier:
+        pid = frontier.pop()
+        if pid in table:
+            tree[pid] = table[pid][1:]
+            frontier.extend(child for child, (parent, _, _) in table.items() if parent == pid)
+    return tree
 
 
 class Assistant:

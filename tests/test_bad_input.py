@@ -15,6 +15,8 @@ import pytest
 import requests
 import socketio
 
+from conftest import process_tree
+
 PHONE = "800-421-6770"
 
 
@@ -184,31 +186,10 @@ def test_socketio_refuses_another_origin(assistant):
 # --- memory -----------------------------------------------------------------------------------------
 
 
-def descendants(pid: int) -> list:
-    parents = {}
-    for stat in Path("/proc").glob("[0-9]*/stat"):
-        try:
-            fields = stat.read_text().rsplit(")", 1)[1].split()
-        except OSError:
-            continue
-        parents[int(stat.parent.name)] = int(fields[1])
-    found, frontier = [], [pid]
-    while frontier:
-        parent = frontier.pop()
-        children = [child for child, ppid in parents.items() if ppid == parent]
-        found += children
-        frontier += children
-    return found
-
-
 def rasa_server_rss_mb(assistant) -> float:
-    for pid in descendants(assistant.process.pid):
-        try:
-            command = Path(f"/proc/{pid}/cmdline").read_bytes().split(b"\0")
+    for pid, (_, command) in process_tree(assistant.process.pid).items():
+        if "bin/rasa run" in command:
             status = Path(f"/proc/{pid}/status").read_text()
-        except OSError:
-            continue
-        if any(part.endswith(b"/rasa") for part in command) and b"run" in command:
             rss_kb = next(int(line.split()[1]) for line in status.splitlines() if line.startswith("VmRSS:"))
             return rss_kb / 1024
     raise AssertionError("no Rasa server process found under make run's launcher")

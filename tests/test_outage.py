@@ -17,7 +17,7 @@ import pytest
 import requests
 import yaml
 
-from conftest import ROOT, free_port, port_is_open
+from conftest import ROOT, free_port, port_is_open, process_tree
 
 PHONE = "800-421-6770"
 EMAIL = "AskCopsRC@usdoj.gov"
@@ -146,11 +146,7 @@ def test_make_run_starts_a_stopped_action_server_again(tmp_path):
     running = Assistant(tmp_path)
     try:
         running.wait_until_ready()
-        pid = next(
-            int(line.split()[0])
-            for line in subprocess.run(["ps", "-eo", "pid=,args="], capture_output=True, text=True).stdout.splitlines()
-            if "rasa_sdk" in line and f"--port {running.actions_port}" in line
-        )
+        pid = next(pid for pid, (_, command) in process_tree(running.process.pid).items() if "rasa_sdk" in command)
         os.kill(pid, 9)
         deadline = time.monotonic() + 120
         while "starting it again" not in running.log_path.read_text() and time.monotonic() < deadline:

@@ -35,7 +35,6 @@ import fcntl
 import os
 import re
 import signal
-import socket
 import subprocess
 import time
 import urllib.request
@@ -47,7 +46,8 @@ import pexpect
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
+from conftest import ROOT, listening_addresses, port_is_open, process_tree, processes
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PROMPT = "Your input ->"
 QUESTION = "what is the response center phone number?"
@@ -68,36 +68,6 @@ ACTION_HEALTH = f"http://{ACTION_HOST}:{ACTION_PORT}/health"
 def now_ticks() -> int:
     """Now, in the unit of /proc/<pid>/stat's start time (clock ticks since boot)."""
     return int(float(Path("/proc/uptime").read_text().split()[0]) * CLOCK_TICKS)
-
-
-def processes() -> dict:
-    """pid -> (parent pid, start time in ticks since boot, command line) for every live process."""
-    found = {}
-    for entry in Path("/proc").iterdir():
-        if not entry.name.isdigit():
-            continue
-        try:
-            stat = (entry / "stat").read_text()
-            cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
-        except OSError:  # it ended meanwhile
-            continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
-        if fields[0] == "Z":  # a zombie has ended; only its parent has not collected it yet
-            continue
-        found[int(entry.name)] = (int(fields[1]), int(fields[19]), cmdline)
-    return found
-
-
-def process_tree(root_pid: int) -> dict:
-    """root_pid and its descendants: pid -> (start time, command line)."""
-    table = processes()
-    tree, frontier = {}, [root_pid]
-    while frontier:
-        pid = frontier.pop()
-        if pid in table:
-            tree[pid] = table[pid][1:]
-            frontier.extend(child for child, (parent, _, _) in table.items() if parent == pid)
-    return tree
 
 
 def still_alive(known: dict) -> dict:
@@ -125,27 +95,6 @@ def suspects_since(begin_ticks: int, mark: str) -> dict:
         and ("rasa shell" in cmdline or ("rasa_sdk" in cmdline and port_flag.search(cmdline)))
         and carries(pid, mark)
     }
-
-
-def port_is_open(host: str, port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex((host, port)) == 0
-
-
-def listening_addresses(port: int) -> set:
-    """The local addresses with a TCP socket listening on `port` (IPv4 as dotted quads, IPv6 as hex)."""
-    found = set()
-    for table in ("/proc/net/tcp", "/proc/net/tcp6"):
-        for line in Path(table).read_text().splitlines()[1:]:
-            local, state = line.split()[1], line.split()[3]
-            address, hex_port = local.split(":")
-            if state == "0A" and int(hex_port, 16) == port:
-                if len(address) == 8:
-                    found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
-                else:
-                    found.add(address)
-    return found
 
 
 def is_healthy(url: str) -> bool:
@@ -289,7 +238,7 @@ def begin_ticks():
 
 
 def check_make_shell_can_run() -> int:
-    if port_is_open(ACTION_HOST, ACTION_PORT):
+    if port_is_open(ACTION_PORT, ACTION_HOST):
         pytest.skip(
             f"{ACTION_HOST}:{ACTION_PORT} (endpoints.yml's action server) is already in use by a process "
             "this test did not start; it is left alone, and `make shell` cannot be tested meanwhile"
@@ -347,7 +296,7 @@ def test_make_shell_starts_the_action_server_and_stops_it_when_staff_leave(begin
     said = session.transcript(last=10**7)
     assert how_many(said, f"Starting the action server on {ACTION_HOST}:{ACTION_PORT}") == 1, said[-4000:]
     assert any("rasa_sdk" in cmd for _, cmd in session.tree.values()), f"no action server among {session.tree}"
-    assert wait_for(lambda: not port_is_open(ACTION_HOST, ACTION_PORT), 10), (
+    assert wait_for(lambda: not port_is_open(ACTION_PORT, ACTION_HOST), 10), (
         f"{ACTION_HOST}:{ACTION_PORT} still open after make shell ended"
     )
     assert_nothing_left(session, begin_ticks)
