@@ -24,6 +24,8 @@ help:
 	@echo "make shell   talk to the assistant in the terminal (staff)"
 	@echo "make nlu     see what the NLU understands of each message"
 	@echo "make story ID=<conversation id>   print a conversation as a test story"
+	@echo "make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
+	@echo "make check-links   check every link in actions/contact_data.yml"
 	@echo "make test    validate the data, test stories, NLU held-out F1, actions, end to end"
 	@echo "make train   train the model if the data, domain or config changed"
 	@echo "make install create .venv, install the pinned requirements and the web widget"
@@ -73,6 +75,15 @@ nlu: $(MODEL)
 story: | $(BIN)/.installed
 	@test -n "$(ID)" || { echo "usage: make story ID=<conversation id>"; exit 2; }
 	@PYTHONWARNINGS=ignore $(PYTHON) scripts/story.py "$(ID)"
+
+# Staff loop (docs/content.md): the unanswered questions, most asked first, from the tracker store
+# (options: make report ARGS="--help"); and whether the contact data's links still work.
+.PHONY: report check-links
+report: | $(BIN)/.installed
+	@$(PYTHON) scripts/report.py $(ARGS)
+
+check-links: | $(BIN)/.installed
+	@$(PYTHON) scripts/check_links.py $(ARGS)
 
 test: test-data test-stories test-nlu test-python
 

@@ -4,15 +4,23 @@ broken copy is refused with the name of the bad key."""
 import re
 import subprocess
 from pathlib import Path
+from typing import Any, Iterator, List, Tuple
 
 import pytest
 import yaml
 
 from actions import contact_data, replies
-from actions.contact_data import ContactDataError
+from actions.contact_data import ContactData, ContactDataError
 
 ROOT = Path(__file__).resolve().parent.parent
 DATA_FILE = ROOT / "actions" / "contact_data.yml"
+DOMAIN_FILE = ROOT / "domain.yml"
+# The whole address, but not the full stop or comma of the sentence it ends.
+URL = re.compile(
+    r"https?://(?!localhost|127\.0\.0\.1)[\w.-]+\.[a-z]{2,}(?:[^\s)\]>\"'`]*[^\s)\]>\"'`.,;:!?])?", re.IGNORECASE
+)
+PHONE = re.compile(r"(?:\(\d{3}\)\s?|\b\d{3}[-. ])\d{3}[-. ]\d{4}\b")
+EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 
 
 def test_the_data_file_holds_the_facts():
@@ -80,6 +88,101 @@ def test_a_broken_file_is_refused_naming_the_key(tmp_path, change, message):
     assert message in str(error.value)
 
 
+def strings_in(value: Any, path: str) -> Iterator[Tuple[str, str]]:
+    """(key path, text) for every text in a YAML value."""
+    if isinstance(value, str):
+        yield path, value
+    elif isinstance(value, dict):
+        for key, inner in value.items():
+            yield from strings_in(inner, f"{path}.{key}" if path else str(key))
+    elif isinstance(value, list):
+        for index, inner in enumerate(value):
+            yield from strings_in(inner, f"{path}[{index}]")
+
+
+def digits(text: str) -> str:
+    return re.sub(r"\D", "", text)
+
+
+def contact_details_in_responses(domain: dict, replies_file: dict, data: ContactData) -> List[str]:
+    """Each URL, phone number or e-mail address a response writes out, and what to do instead."""
+    known = {link.url.rstrip("/").lower(): f"links.{key}.url" for key, link in data.links.items()}
+    known[digits(data.phone)] = "response_center.phone"
+    known[data.email.lower()] = "response_center.email"
+    known[data.feedback_email.lower()] = "dispatch_editorial_board.email"
+    texts = [(f"domain.yml: {path}", text) for path, text in strings_in(domain.get("responses"), "responses")]
+    texts += [(f"actions/replies.yml: {path}", text) for path, text in strings_in(replies_file, "")]
+    kinds = [
+        ("URL", URL, lambda url: url.rstrip("/").lower()),
+        ("phone number", PHONE, digits),
+        ("e-mail address", EMAIL, str.lower),
+    ]
+    found = []
+    for where, text in texts:
+        for kind, pattern, key_of in kinds:
+            for detail in pattern.findall(text):
+                key = known.get(key_of(detail))
+                if key:
+                    found.append(
+                        f"{where} writes out the {kind} {detail}, which is {key} in actions/contact_data.yml: "
+                        "write it only there; a custom action gives it (a {placeholder} in actions/replies.yml, "
+                        "or action_share_link after the answer; docs/content.md)"
+                    )
+                else:
+                    found.append(
+                        f"{where} names the {kind} {detail}, which is not in actions/contact_data.yml: add it "
+                        "there and let a custom action give it (docs/content.md)"
+                    )
+    return found
+
+
+def test_no_response_writes_out_a_url_a_phone_or_an_e_mail_address():
+    found = contact_details_in_responses(
+        yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")),
+        yaml.safe_load(replies.REPLIES_FILE.read_text(encoding="utf-8")),
+        contact_data.load(),
+    )
+    assert found == [], "\n" + "\n".join(found)
+
+
+def test_a_response_naming_an_unknown_url_or_phone_fails_naming_it(tmp_path):
+    domain = yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8"))
+    domain["responses"]["utter_ask_chp"][0]["text"] += " Apply at https://grants.example.org/chp or call 555-010-0199."
+    bad_domain = tmp_path / "domain.yml"
+    bad_domain.write_text(yaml.safe_dump(domain), encoding="utf-8")
+    found = contact_details_in_responses(
+        yaml.safe_load(bad_domain.read_text(encoding="utf-8")),
+        yaml.safe_load(replies.REPLIES_FILE.read_text(encoding="utf-8")),
+        contact_data.load(),
+    )
+    assert found == [
+        "domain.yml: responses.utter_ask_chp[0].text names the URL https://grants.example.org/chp, which is not "
+        "in actions/contact_data.yml: add it there and let a custom action give it (docs/content.md)",
+        "domain.yml: responses.utter_ask_chp[0].text names the phone number 555-010-0199, which is not in "
+        "actions/contact_data.yml: add it there and let a custom action give it (docs/content.md)",
+    ]
+
+
+def test_a_reply_repeating_a_known_detail_fails_saying_where_it_belongs(tmp_path):
+    data = contact_data.load()
+    raw = yaml.safe_load(replies.REPLIES_FILE.read_text(encoding="utf-8"))
+    raw["replies"]["phone"] = f"Call ({data.phone[:3]}) {data.phone[4:]} or see {data.links['chp'].url}/."
+    bad_replies = tmp_path / "replies.yml"
+    bad_replies.write_text(yaml.safe_dump(raw), encoding="utf-8")
+    found = contact_details_in_responses(
+        yaml.safe_load(DOMAIN_FILE.read_text(encoding="utf-8")),
+        yaml.safe_load(bad_replies.read_text(encoding="utf-8")),
+        data,
+    )
+    advice = ("in actions/contact_data.yml: write it only there; a custom action gives it (a {placeholder} in "
+              "actions/replies.yml, or action_share_link after the answer; docs/content.md)")
+    assert found == [
+        f"actions/replies.yml: replies.phone writes out the URL {data.links['chp'].url}/, which is links.chp.url {advice}",
+        f"actions/replies.yml: replies.phone writes out the phone number ({data.phone[:3]}) {data.phone[4:]}, "
+        f"which is response_center.phone {advice}",
+    ]
+
+
 def tracked_files():
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
@@ -92,8 +195,6 @@ def test_contact_details_and_urls_are_written_only_in_the_data_file():
     """Tests aside, no other file of the project repeats a phone, an e-mail address or a URL."""
     data = contact_data.load()
     details = [data.phone, data.email, data.feedback_email, "145 N Street"]
-    url = re.compile(r"https?://(?!localhost|127\.0\.0\.1)[\w.-]+\.[a-z]{2,}", re.IGNORECASE)
-    phone = re.compile(r"\b\d{3}[-. ]\d{3}[-. ]\d{4}\b")
     offenders = []
     for path in tracked_files():
         relative = path.relative_to(ROOT).as_posix()
@@ -107,9 +208,12 @@ def test_contact_details_and_urls_are_written_only_in_the_data_file():
         for detail in details:
             if detail in text:
                 offenders.append(f"{relative}: {detail}")
-        offenders += [f"{relative}: {match}" for match in url.findall(text)]
-        offenders += [f"{relative}: {match}" for match in phone.findall(text)]
-    assert offenders == []
+        offenders += [f"{relative}: {match}" for match in URL.findall(text)]
+        offenders += [f"{relative}: {match}" for match in PHONE.findall(text)]
+    assert offenders == [], (
+        "\nThese files write out a contact detail or a URL; write it only in actions/contact_data.yml "
+        "and let the actions give it (docs/content.md):\n" + "\n".join(offenders)
+    )
 
 
 def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
