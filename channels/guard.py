@@ -1,7 +1,7 @@
 """What every channel checks before a visitor's message may reach the model, and what a visitor
 gets when the assistant itself cannot answer.
 
-Rasa 3.6 hands any text to the NLU model: an empty one gets a guess, and a 100 KB one costs DIET
+Rasa 3.6 hands any text to the NLU model: an empty one gets a guess, and a 100 KB one costs DIET (rasa init's classifier)
 about 40 s and 12 GB of memory. Those never reach it here. And when the action server is down or
 hangs, Rasa answers nothing at all: the visitor gets the Response Center's phone and e-mail instead.
 """

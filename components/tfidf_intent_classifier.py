@@ -1,0 +1,77 @@
+"""An intent classifier that trains in seconds and answers in a millisecond, as accurate as DIET here."""
+
+from typing import Any, Dict, Text
+
+import skops.io as sio
+from rasa.engine.graph import ExecutionContext
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
+from sklearn.feature_extraction.text import TfidfTransformer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import make_pipeline
+
+# skops loads only the types it knows to be safe; TfidfTransformer keeps its weights as a sparse
+# diagonal matrix, which it does not list. Anything else in the file is refused.
+EXPECTED_EXTRA_TYPES = {"scipy.sparse._csr.csr_matrix"}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class TfidfIntentClassifier(LogisticRegressionClassifier):
+    """Rasa's LogisticRegressionClassifier, fed TF-IDF weights instead of raw counts.
+
+    On raw counts (and its fixed C=1) words every question shares ("what", "the", the letters of
+    common n-grams) weigh as much as the telling ones, so it trails DIET on the held-out set; weighted
+    by how rare a feature is, and regularised less, it matches DIET at a fraction of the cost. The
+    features are the pipeline's own sparse sentence features (word and character n-gram counts, the
+    lookup table's matches); persistence and prediction are the parent's.
+    """
+
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            **LogisticRegressionClassifier.get_default_config(),
+            # Inverse regularisation strength: 30 fits the training phrasings closely without
+            # losing unseen ones (measured on the held-out set, bench/NOTES.md).
+            "C": 30.0,
+            # log(1 + count): a word repeated in one message does not outweigh the others.
+            "sublinear_tf": True,
+            # TF-IDF features converge well within this; the parent's 100 can stop short.
+            "max_iter": 1000,
+        }
+
+    def __init__(self, config: Dict[Text, Any], name: Text, model_storage: ModelStorage, resource: Resource) -> None:
+        super().__init__(config, name, model_storage, resource)
+        self.clf = make_pipeline(
+            TfidfTransformer(sublinear_tf=self.config["sublinear_tf"]),
+            LogisticRegression(
+                C=self.config["C"],
+                solver=self.config["solver"],
+                max_iter=self.config["max_iter"],
+                tol=self.config["tol"],
+                class_weight="balanced",
+                random_state=self.config["random_state"],
+            ),
+        )
+
+    @classmethod
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "TfidfIntentClassifier":
+        # Unlike the parent, a model whose classifier cannot be read fails to load: an untrained
+        # classifier would send every question to the fallback without a word in the logs.
+        with model_storage.read_from(resource) as model_dir:
+            path = model_dir / f"{resource.name}.skops"
+            untrusted = sio.get_untrusted_types(file=path)
+            unexpected = set(untrusted) - EXPECTED_EXTRA_TYPES
+            if unexpected:
+                raise ValueError(f"{path} holds types this classifier never writes: {sorted(unexpected)}")
+            component = cls(config, execution_context.node_name, model_storage, resource)
+            component.clf = sio.load(path, trusted=untrusted)
+        return component
