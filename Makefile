@@ -17,7 +17,8 @@ TRAINING_INPUTS := config.yml domain.yml $(wildcard data/*.yml data/nlu/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
 
-.PHONY: help install train run shell nlu story test test-data test-stories test-nlu test-python clean
+.PHONY: help install train run shell nlu story test test-data test-stories test-nlu test-python clean \
+	cluster cluster-down
 
 help:
 	@echo "make run     start the assistant: action server (127.0.0.1:5055) and Rasa (:5005)"
@@ -30,6 +31,8 @@ help:
 	@echo "make train   train the model if the data, domain or config changed"
 	@echo "make install create .venv, install the pinned requirements and the web widget"
 	@echo "make clean   remove the trained models and test reports"
+	@echo "make cluster      two Rasa and two action servers behind nginx, PostgreSQL, Redis (var/cluster)"
+	@echo "make cluster-down stop everything make cluster started"
 
 # A second run with nothing to do only compares timestamps.
 $(BIN)/.installed: $(REQUIREMENTS)
@@ -54,6 +57,14 @@ $(WIDGET): web/package.json web/package-lock.json
 /usr/bin/pg_ctlcluster:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq postgresql
 
+# The cluster (make cluster, tests/test_cluster.py) runs private instances of Debian's nginx and
+# Redis under var/cluster/, never the packages' own services.
+/usr/sbin/nginx:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq nginx
+
+/usr/bin/redis-server:
+	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
+
 # Rasa skips training when nothing changed but leaves the old file: touch it so make agrees.
 $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
 	$(RASA) train --fixed-model-name cops --out models
@@ -66,6 +77,14 @@ run: $(MODEL) $(WIDGET)
 
 shell: $(MODEL)
 	$(PYTHON) scripts/serve.py shell $(if $(ID),--conversation-id "$(ID)")
+
+# Scale out on this machine (README.md, Scale out): it goes on running in the background once
+# make cluster returns, until make cluster-down.
+cluster: $(MODEL) $(WIDGET) /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
+	$(PYTHON) scripts/cluster.py up
+
+cluster-down: | $(BIN)/.installed
+	$(PYTHON) scripts/cluster.py down
 
 # What the NLU understands of each message typed (intent, confidence, entities); Ctrl-C ends it.
 nlu: $(MODEL)
@@ -98,7 +117,7 @@ test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
 	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
 
-test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster
+test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
 	$(PYTHON) -m pytest tests
 
 clean:

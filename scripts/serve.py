@@ -21,7 +21,7 @@ import time
 import urllib.error
 import urllib.request
 from pathlib import Path
-from typing import List, Optional
+from typing import IO, List, Optional
 from urllib.parse import urlsplit
 
 import yaml
@@ -52,11 +52,13 @@ class StopRequested(Exception):
 class Server:
     """A child process in its own process group, so stopping it stops everything it forked."""
 
-    def __init__(self, name: str, command: List[str], health_url: str, env: dict) -> None:
+    def __init__(self, name: str, command: List[str], health_url: str, env: dict,
+                 log: Optional[IO] = None) -> None:
         self.name = name
         self.health_url = health_url
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, start_new_session=True
+            command, cwd=ROOT, env=env, start_new_session=True,
+            stdout=log, stderr=subprocess.STDOUT if log else None,
         )
 
     def wait_until_up(self) -> None:
@@ -112,22 +114,27 @@ def child_env() -> dict:
     return env
 
 
-def start_action_server(endpoints: Path) -> Server:
-    host, port = action_server_address(endpoints)
+def action_server(host: str, port: int, log: Optional[IO] = None) -> Server:
+    """The action server on host:port, started (it answers once `wait_until_up` returns)."""
     env = child_env()
     # rasa-sdk binds to SANIC_HOST (0.0.0.0 unless told): keep it on the address Rasa calls.
     env["SANIC_HOST"] = host
-    server = Server(
+    return Server(
         "action server",
         [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
         f"http://{host}:{port}/health",
         env,
+        log,
     )
+
+
+def start_action_server(endpoints: Path) -> Server:
+    server = action_server(*action_server_address(endpoints))
     server.wait_until_up()
     return server
 
 
-def start_web_server(port: int) -> Server:
+def start_web_server(port: int, log: Optional[IO] = None) -> Server:
     widget = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
     if not widget.exists():
         raise SystemExit(f"{widget.relative_to(ROOT)} is missing: run `make run` (it runs npm ci in web/)")
@@ -136,29 +143,51 @@ def start_web_server(port: int) -> Server:
         [str(BIN / "python"), "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(WEB)],
         f"http://127.0.0.1:{port}/",
         child_env(),
+        log,
     )
     server.wait_until_up()
     return server
 
 
-def auth_token() -> tuple:
-    """The HTTP API's token: RASA_AUTH_TOKEN, or a new one for this session, kept in var/auth-token."""
+def auth_token(token_file: Path = TOKEN_FILE) -> tuple:
+    """The HTTP API's token: RASA_AUTH_TOKEN, or a new one for this session, kept in token_file."""
     if os.environ.get(TOKEN_ENV):
         return os.environ[TOKEN_ENV], f"${TOKEN_ENV}"
     token = secrets.token_urlsafe(32)
-    TOKEN_FILE.touch(mode=0o600)
-    TOKEN_FILE.chmod(0o600)
-    TOKEN_FILE.write_text(token + "\n", encoding="utf-8")
-    return token, str(TOKEN_FILE.relative_to(ROOT))
+    token_file.touch(mode=0o600)
+    token_file.chmod(0o600)
+    token_file.write_text(token + "\n", encoding="utf-8")
+    return token, str(token_file.relative_to(ROOT) if token_file.is_relative_to(ROOT) else token_file)
 
 
-def rasa_command(args: argparse.Namespace, *subcommand: str) -> List[str]:
+def rasa_command(model: Path, endpoints: Path, *subcommand: str) -> List[str]:
     return [
         str(BIN / "rasa"),
         *subcommand,
-        "--model", str(args.model),
-        "--endpoints", str(args.endpoints),
+        "--model", str(model),
+        "--endpoints", str(endpoints),
     ]
+
+
+def rasa_server(model: Path, endpoints: Path, credentials: Path, interface: str, port: int,
+                origins: List[str], token: str, env: dict, log: Optional[IO] = None) -> Server:
+    """`rasa run` with the channels of `credentials`, the HTTP API behind `token` and browsers
+    allowed from `origins` only; started (it answers once `wait_until_up` returns)."""
+    return Server(
+        "Rasa server",
+        rasa_command(model, endpoints, "run")
+        + [
+            "--credentials", str(credentials),
+            "--interface", interface,
+            "--port", str(port),
+            "--cors", *origins,
+            "--enable-api",
+            "--auth-token", token,
+        ],
+        f"http://{interface}:{port}/webhooks/rest/",
+        env,
+        log,
+    )
 
 
 def run(args: argparse.Namespace) -> int:
@@ -176,22 +205,8 @@ def run(args: argparse.Namespace) -> int:
         origins = allowed_origins()
         token, token_place = auth_token()
         rasa_url = f"http://{args.interface}:{args.port}"
-        servers.append(
-            Server(
-                "Rasa server",
-                rasa_command(args, "run")
-                + [
-                    "--credentials", str(args.credentials),
-                    "--interface", args.interface,
-                    "--port", str(args.port),
-                    "--cors", *origins,
-                    "--enable-api",
-                    "--auth-token", token,
-                ],
-                f"{rasa_url}/webhooks/rest/",
-                child_env(),
-            )
-        )
+        servers.append(rasa_server(args.model, args.endpoints, args.credentials, args.interface, args.port,
+                                   origins, token, child_env()))
         servers[-1].wait_until_up()
         host, port = action_server_address(args.endpoints)
         print(
@@ -302,7 +317,7 @@ def shell(args: argparse.Namespace) -> int:
             return 128 + pending[0]
         # The shell's own Rasa server is only the console's way in: this machine only, on a port of
         # its own, so it neither shows on the network nor collides with `make run` (5005).
-        command = rasa_command(args, "shell") + [
+        command = rasa_command(args.model, args.endpoints, "shell") + [
             "--interface", "127.0.0.1", "--port", str(free_local_port()),
             "--conversation-id", args.conversation_id,
         ]

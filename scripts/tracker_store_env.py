@@ -1,4 +1,5 @@
-"""Where conversations are kept: the tracker store's environment variables and their defaults.
+"""Where conversations are kept and locked: the tracker store's and the lock store's environment
+variables and their defaults.
 
 endpoints.yml names the SQL tracker store's settings as `${TRACKER_STORE_...}` variables, and Rasa
 refuses an endpoints file naming a variable that is not set. Every entry point that reads
@@ -10,6 +11,10 @@ With nothing set, conversations go to SQLite, var/conversations.db. For PostgreS
 TRACKER_STORE_DIALECT=postgresql and at least TRACKER_STORE_PORT and TRACKER_STORE_DB; the host
 (TRACKER_STORE_URL), TRACKER_STORE_USER and TRACKER_STORE_PASSWORD are empty unless set, which
 means the driver's own default: the local socket, the login user, no password.
+
+Conversation locks are in memory (LOCK_STORE_TYPE=in_memory) unless LOCK_STORE_TYPE=redis, which
+needs LOCK_STORE_URL (Redis's host); LOCK_STORE_PORT, LOCK_STORE_DB and LOCK_STORE_PASSWORD default
+to Redis's port, database 1 (Rasa's choice) and no password.
 """
 
 from typing import MutableMapping
@@ -28,11 +33,20 @@ DEFAULT_SQLITE_DB = "var/conversations.db"
 # (SQLAlchemy's "none").
 SQLITE_PORT = "0"
 
+LOCK_TYPE = "LOCK_STORE_TYPE"
+LOCK_URL = "LOCK_STORE_URL"
+LOCK_PORT = "LOCK_STORE_PORT"
+LOCK_DB = "LOCK_STORE_DB"
+LOCK_PASSWORD = "LOCK_STORE_PASSWORD"
+LOCK_DEFAULTS = {LOCK_TYPE: "in_memory", LOCK_PORT: "6379", LOCK_DB: "1", LOCK_URL: "", LOCK_PASSWORD: ""}
+
 
 def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMapping[str, str]:
-    """Sets every TRACKER_STORE_* variable endpoints.yml names that is unset or empty, in place.
+    """Sets every TRACKER_STORE_* and LOCK_STORE_* variable endpoints.yml names that is unset or
+    empty, in place.
 
-    Raises SystemExit naming the variables a dialect other than SQLite needs but were not given.
+    Raises SystemExit naming the variables a dialect other than SQLite, or a Redis lock store, needs
+    but were not given.
     """
     def unset(name: str) -> bool:
         return not environ.get(name)
@@ -53,4 +67,9 @@ def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMa
             )
     for name in (URL, USER, PASSWORD):
         environ.setdefault(name, "")
+    for name, default in LOCK_DEFAULTS.items():
+        if unset(name):
+            environ[name] = default
+    if environ[LOCK_TYPE] == "redis" and not environ[LOCK_URL]:
+        raise SystemExit(f"{LOCK_TYPE}=redis needs {LOCK_URL} too, Redis's host (see docs/deploy.md)")
     return environ

@@ -1,11 +1,12 @@
 import os
+import shutil
 import signal
 import socket
 import subprocess
 import sys
 import time
 from pathlib import Path
-from typing import Optional
+from typing import Callable, Optional, TypeVar
 
 import pytest
 import yaml
@@ -16,10 +17,32 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 STARTUP_TIMEOUT_S = 240
+T = TypeVar("T")
 
 # Tests keep conversations in stores of their own, never in one the shell running them may name.
 for _name in [name for name in os.environ if name.startswith("TRACKER_STORE_")]:
     del os.environ[_name]
+
+
+def debian_package(package: str, find: Callable[[], Optional[T]]) -> T:
+    """What `find` finds (a program of Debian's `package`), installing the package first if it finds
+    nothing; skips the test saying why when it cannot be installed here (`make test` installs it)."""
+    found = find()
+    if found:
+        return found
+    if shutil.which("apt-get") is None or os.geteuid() != 0:
+        pytest.skip(f"{package} is not installed and cannot be installed here (needs root and "
+                    f"apt-get): apt-get install {package}, or run `make test` as root")
+    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
+    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
+        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
+        if done.returncode != 0:
+            pytest.skip(f"{package} could not be installed: `{' '.join(command)}` failed:\n"
+                        f"{done.stdout[-1500:]}{done.stderr[-1500:]}")
+    found = find()
+    if not found:
+        pytest.skip(f"apt-get installed {package} but what the test needs of it is not there")
+    return found
 
 
 def free_port() -> int:

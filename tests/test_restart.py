@@ -16,22 +16,20 @@ scripts/tracker_store_env.py), and a PostgreSQL setting that lacks a variable is
 """
 
 import json
-import os
-import pwd
 import secrets
 import shutil
 import sqlite3
-import subprocess
 import tempfile
 import uuid
 from dataclasses import dataclass
 from pathlib import Path
-from typing import Callable, List, Optional, Tuple
+from typing import Callable, List
 
 import pytest
 import requests
 
-from conftest import ROOT, Assistant, free_port
+from conftest import ROOT, Assistant, debian_package, free_port
+from scripts.postgresql import PostgreSQL, Row, server_bin
 from scripts.tracker_store_env import apply_tracker_store_defaults
 
 QUESTIONS = [
@@ -40,9 +38,6 @@ QUESTIONS = [
     ("who opened the 2019 conference", "Phil Keith"),
 ]
 FOLLOW_UP = ("how many people attended the nasro conference", "2,100")
-
-Row = Tuple[int, str, dict]  # the events table's id, type_name and data, as stored
-
 
 @dataclass
 class Store:
@@ -156,7 +151,8 @@ def test_with_nothing_set_conversations_go_to_sqlite_in_var():
 def test_what_is_set_is_kept_and_what_postgresql_lacks_is_named():
     given = {"TRACKER_STORE_DIALECT": "postgresql", "TRACKER_STORE_URL": "127.0.0.1",
              "TRACKER_STORE_PORT": "5433", "TRACKER_STORE_DB": "rasa"}
-    assert apply_tracker_store_defaults(dict(given)) == dict(
+    applied = apply_tracker_store_defaults(dict(given))
+    assert {name: value for name, value in applied.items() if name.startswith("TRACKER_STORE_")} == dict(
         given, TRACKER_STORE_USER="", TRACKER_STORE_PASSWORD="")
     with pytest.raises(SystemExit, match="needs TRACKER_STORE_PORT and TRACKER_STORE_DB"):
         apply_tracker_store_defaults({"TRACKER_STORE_DIALECT": "postgresql"})
@@ -165,115 +161,17 @@ def test_what_is_set_is_kept_and_what_postgresql_lacks_is_named():
 # --- PostgreSQL: Debian's package, a throw-away cluster ------------------------------------------
 
 
-def postgresql_bin() -> Optional[Path]:
-    """The newest installed PostgreSQL server's bin directory (/usr/lib/postgresql/<version>/bin)."""
-    found = [initdb.parent for initdb in Path("/usr/lib/postgresql").glob("*/bin/initdb")]
-    newest = sorted(found, key=lambda bin_: int(bin_.parent.name) if bin_.parent.name.isdigit() else 0)
-    return newest[-1] if newest else None
-
-
-def install_postgresql() -> Path:
-    """The server's bin directory; installs Debian's `postgresql` if missing, or skips saying why."""
-    found = postgresql_bin()
-    if found:
-        return found
-    if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip("PostgreSQL is not installed and cannot be installed here (needs root and "
-                    "apt-get): apt-get install postgresql, or run `make test` as root")
-    env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
-    for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", "postgresql"]):
-        done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
-        if done.returncode != 0:
-            pytest.skip(f"PostgreSQL could not be installed: `{' '.join(command)}` failed:\n"
-                        f"{done.stdout[-1500:]}{done.stderr[-1500:]}")
-    found = postgresql_bin()
-    if not found:
-        pytest.skip("apt-get installed postgresql but no /usr/lib/postgresql/<version>/bin/initdb is there")
-    return found
-
-
-class PostgreSQL:
-    """A cluster of its own in a temporary directory, listening on 127.0.0.1 only, on a free port,
-    with a database and a user (with a password) for Rasa. Its Unix socket is in that directory.
-
-    The server refuses to run as root: as root every command runs as the `postgres` user the
-    package created (runuser); otherwise as the current user.
-    """
-
-    def __init__(self, bin_: Path) -> None:
-        self.bin = bin_
-        self.dir = Path(tempfile.mkdtemp(prefix="cops-postgresql-"))
-        self.data = self.dir / "data"
-        self.port = free_port()
-        self.db = "rasa"
-        self.user = "rasa"
-        # Characters that would break a URL written by hand.
-        self.password = "p@ss:w/rd-" + secrets.token_hex(8)
-        self.as_owner: List[str] = []
-        if os.geteuid() == 0:
-            owner = pwd.getpwnam("postgres")
-            os.chown(self.dir, owner.pw_uid, owner.pw_gid)
-            self.as_owner = ["runuser", "-u", "postgres", "--"]
-
-    def run(self, tool: str, *args: str) -> None:
-        done = subprocess.run(
-            [*self.as_owner, str(self.bin / tool), *args],
-            cwd=self.dir, capture_output=True, text=True, timeout=120,
-        )
-        if done.returncode != 0:
-            log = self.dir / "server.log"
-            raise RuntimeError(
-                f"{tool} {' '.join(args)} failed ({done.returncode}):\n{done.stdout}{done.stderr}"
-                + (log.read_text()[-2000:] if log.exists() else "")
-            )
-
-    def start(self) -> None:
-        self.run("initdb", "--pgdata", str(self.data), "--username", "postgres", "--encoding", "UTF8",
-                 "--locale", "C", "--auth-local", "trust", "--auth-host", "scram-sha-256", "--no-instructions")
-        self.run("pg_ctl", "--pgdata", str(self.data), "--log", str(self.dir / "server.log"), "--wait",
-                 "--options", f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}", "start")
-        self.run("psql", "--host", str(self.dir), "--port", str(self.port), "--username", "postgres",
-                 "--dbname", "postgres", "--quiet", "--set", "ON_ERROR_STOP=1",
-                 "--command", f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'",
-                 "--command", f"CREATE DATABASE {self.db} OWNER {self.user}")
-
-    def stop(self) -> None:
-        try:
-            if (self.data / "postmaster.pid").exists():
-                self.run("pg_ctl", "--pgdata", str(self.data), "--mode", "fast", "--wait", "stop")
-        finally:
-            shutil.rmtree(self.dir, ignore_errors=True)
-
-    def env(self) -> dict:
-        """What chooses this database for the assistant: endpoints.yml's variables."""
-        return {
-            "TRACKER_STORE_DIALECT": "postgresql",
-            "TRACKER_STORE_URL": "127.0.0.1",
-            "TRACKER_STORE_PORT": str(self.port),
-            "TRACKER_STORE_DB": self.db,
-            "TRACKER_STORE_USER": self.user,
-            "TRACKER_STORE_PASSWORD": self.password,
-        }
-
-    def rows(self, sender: str) -> List[Row]:
-        import psycopg2  # installed with Rasa, which uses it for PostgreSQL
-
-        with psycopg2.connect(host="127.0.0.1", port=self.port, dbname=self.db, user=self.user,
-                              password=self.password) as connection:
-            with connection.cursor() as cursor:
-                cursor.execute(
-                    "SELECT id, type_name, data FROM events WHERE sender_id = %s ORDER BY id", (sender,)
-                )
-                found = cursor.fetchall()
-        connection.close()
-        return [(id_, kind, json.loads(data)) for id_, kind, data in found]
-
-
 @pytest.fixture
 def postgresql_store():
-    server = PostgreSQL(install_postgresql())
+    # Characters that would break a URL written by hand.
+    password = "p@ss:w/rd-" + secrets.token_hex(8)
+    directory = Path(tempfile.mkdtemp(prefix="cops-postgresql-"))
+    server = PostgreSQL(debian_package("postgresql", server_bin), directory, free_port(), password)
     try:
         server.start()
         yield Store(server.env(), server.rows)
     finally:
-        server.stop()
+        try:
+            server.stop()
+        finally:
+            shutil.rmtree(directory, ignore_errors=True)

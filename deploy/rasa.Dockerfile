@@ -1,0 +1,12 @@
+# The Rasa server: Rasa's own image, this project's channels (channels/, whose fallback answer comes
+# from actions/) and the trained model. A new model is a new image: docs/deploy.md rolls it out.
+# Built from the project's root: docker compose -f deploy/docker-compose.yml build
+FROM rasa/rasa:3.6.21
+WORKDIR /app
+COPY --chown=1001 channels/ /app/channels/
+COPY --chown=1001 actions/ /app/actions/
+COPY --chown=1001 credentials.yml /app/credentials.yml
+COPY --chown=1001 deploy/endpoints.yml /app/endpoints.yml
+COPY --chown=1001 models/cops.tar.gz /app/models/cops.tar.gz
+ENV RASA_TELEMETRY_ENABLED=false
+EXPOSE 5005
