@@ -1,7 +1,9 @@
-"""An intent classifier that trains in seconds and answers in a millisecond, as accurate as DIET here."""
+"""An intent classifier that trains in seconds and answers in a millisecond; on this project's
+held-out set it scores higher than rasa init's DIET (bench/results.md)."""
 
 from typing import Any, Dict, Text
 
+import numpy as np
 import skops.io as sio
 from rasa.engine.graph import ExecutionContext
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
@@ -10,7 +12,7 @@ from rasa.engine.storage.storage import ModelStorage
 from rasa.nlu.classifiers.logistic_regression_classifier import LogisticRegressionClassifier
 from sklearn.feature_extraction.text import TfidfTransformer
 from sklearn.linear_model import LogisticRegression
-from sklearn.pipeline import make_pipeline
+from sklearn.pipeline import Pipeline, make_pipeline
 
 # skops loads only the types it knows to be safe; TfidfTransformer keeps its weights as a sparse
 # diagonal matrix, which it does not list. Anything else in the file is refused.
@@ -23,9 +25,9 @@ class TfidfIntentClassifier(LogisticRegressionClassifier):
 
     On raw counts (and its fixed C=1) words every question shares ("what", "the", the letters of
     common n-grams) weigh as much as the telling ones, so it trails DIET on the held-out set; weighted
-    by how rare a feature is, and regularised less, it matches DIET at a fraction of the cost. The
+    by how rare a feature is, and regularised less, it beats DIET at a fraction of the cost. The
     features are the pipeline's own sparse sentence features (word and character n-gram counts, the
-    lookup table's matches); persistence and prediction are the parent's.
+    lookup table's matches); training, the file format and prediction are the parent's.
     """
 
     @staticmethod
@@ -55,6 +57,11 @@ class TfidfIntentClassifier(LogisticRegressionClassifier):
             ),
         )
 
+    def persist(self) -> None:
+        # The parent's train() fits, then persists: the weights are reordered once, before saving.
+        _make_weights_column_major(self.clf)
+        super().persist()
+
     @classmethod
     def load(
         cls,
@@ -74,4 +81,13 @@ class TfidfIntentClassifier(LogisticRegressionClassifier):
                 raise ValueError(f"{path} holds types this classifier never writes: {sorted(unexpected)}")
             component = cls(config, execution_context.node_name, model_storage, resource)
             component.clf = sio.load(path, trusted=untrusted)
+        _make_weights_column_major(component.clf)
         return component
+
+
+def _make_weights_column_major(pipeline: Pipeline) -> None:
+    """scikit-learn scores a message as X @ coef_.T; for a sparse X, SciPy first copies a transposed
+    row-major matrix into a contiguous one, on every message (0.2 ms here). Transposed, a
+    column-major matrix already is contiguous."""
+    classifier = pipeline.steps[-1][1]
+    classifier.coef_ = np.asfortranarray(classifier.coef_)

@@ -1,0 +1,455 @@
+"""`make bench`: this project's configuration against Rasa's default one, measured side by side.
+
+The baseline is the configuration `rasa init` implies (Rasa's own default_config.yml, read from the
+installed Rasa so it always matches the version in use), trained on this project's data and domain.
+Both models are trained from scratch (an empty training cache each) and served the same way: the
+project's channels (credentials.yml), its SQL tracker store (SQLite, a fresh file per model) and a
+fresh action server each, all on 127.0.0.1, started by the functions `make run` uses.
+
+Then the cluster of `make cluster` (nginx, PostgreSQL tracker store, Redis lock store, two action
+servers; scripts/cluster.py) with one Rasa server and with two, at 50 visitors: what a second
+server adds on this machine.
+
+Writes bench/results.md (the table and the targets), bench/results.json (every figure),
+bench/latency.png, the table into README.md and the sizing figures into docs/deploy.md (between
+their bench markers). Scratch files (models, databases, logs) go to var/bench/. `--report-only`
+writes the same files again from bench/results.json without measuring anything.
+"""
+
+import argparse
+import asyncio
+import json
+import os
+import platform
+import shutil
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import urllib.request
+from pathlib import Path
+from typing import Dict, List, Optional
+
+import aiohttp
+import yaml
+
+ROOT = Path(__file__).resolve().parent.parent
+sys.path.insert(0, str(ROOT))
+
+from actions import contact_data  # noqa: E402  (needs ROOT on the path)
+from scripts import serve  # noqa: E402
+from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
+
+BENCH = ROOT / "bench"
+WORK = ROOT / "var" / "bench"
+HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
+RASA = serve.BIN / "rasa"
+PYTHON = serve.BIN / "python"
+ORIGIN = "http://localhost:8080"
+LEVELS = [1, 5, 20, 50]
+# A visitor asks this many questions (Rasa's cost per turn grows with the conversation), then another
+# visitor takes the place; conversations per place at each level give at least 100 replies for a p99
+# without letting the slower configuration stretch the run.
+MESSAGES_PER_CONVERSATION = 10
+CONVERSATIONS_PER_VISITOR = {1: 10, 5: 3, 20: 1, 50: 1}
+PARSE_REQUESTS = 200
+WARM_UP_MESSAGES = 20
+README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
+
+
+def default_config_path() -> Path:
+    import rasa.engine.recipes.default_recipe as recipe
+
+    return Path(recipe.__file__).parent / "config_files" / "default_config.yml"
+
+
+CONFIGURATIONS = {"baseline": default_config_path(), "project": ROOT / "config.yml"}
+
+
+def child_env() -> Dict[str, str]:
+    return serve.child_env()
+
+
+def percentile(values: List[float], share: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
+
+
+def peak_rss_mb(pid: int) -> float:
+    """The highest resident memory the process reached (the kernel's high-water mark)."""
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmHWM:"):
+            return int(line.split()[1]) / 1024
+    raise RuntimeError(f"no VmHWM for process {pid}")
+
+
+def train(name: str, config: Path) -> dict:
+    """Trains from scratch with a training cache of its own, timed on the wall clock."""
+    cache = WORK / f"cache-{name}"
+    shutil.rmtree(cache, ignore_errors=True)
+    env = dict(child_env(), RASA_CACHE_DIRECTORY=str(cache))
+    command = [str(RASA), "train", "--config", str(config), "--domain", str(ROOT / "domain.yml"),
+               "--data", str(ROOT / "data"), "--out", str(WORK), "--fixed-model-name", name]
+    print(f"[bench] training {name} ({config.name})", flush=True)
+    started = time.perf_counter()
+    with (WORK / f"train-{name}.log").open("w") as log:
+        subprocess.run(command, cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, check=True)
+    seconds = time.perf_counter() - started
+    model = WORK / f"{name}.tar.gz"
+    return {"train_s": seconds, "model_mb": model.stat().st_size / 1e6, "model": str(model)}
+
+
+def holdout_scores(name: str, model: str) -> dict:
+    out = WORK / f"holdout-{name}"
+    with (WORK / f"holdout-{name}.log").open("w") as log:
+        subprocess.run([str(RASA), "test", "nlu", "--model", model, "--nlu", str(HOLDOUT), "--no-plot",
+                        "--out", str(out)], cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT,
+                       check=True)
+    report = json.loads((out / "intent_report.json").read_text())
+    return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"]}
+
+
+def ask(url: str, sender: str, text: str, timeout_s: float = 5) -> list:
+    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", method="POST",
+                                     data=json.dumps({"sender": sender, "message": text}).encode(),
+                                     headers={"Content-Type": "application/json"})
+    with urllib.request.urlopen(request, timeout=timeout_s) as response:
+        return json.loads(response.read())
+
+
+def first_answer_s(url: str, started: float, expect: str, process: subprocess.Popen) -> float:
+    """Seconds from `started` until the REST channel answers with `expect`."""
+    while time.perf_counter() - started < serve.STARTUP_TIMEOUT_S:
+        if process.poll() is not None:
+            raise RuntimeError(f"the Rasa server exited with code {process.returncode} while starting")
+        try:
+            if expect in " ".join(reply.get("text", "") for reply in ask(url, "bench-cold-start", "hello")):
+                return time.perf_counter() - started
+        except OSError:
+            pass
+        time.sleep(0.05)
+    raise RuntimeError(f"no answer within {serve.STARTUP_TIMEOUT_S} s")
+
+
+async def parse_latencies(url: str, token: str, texts: List[str]) -> List[float]:
+    latencies = []
+    async with aiohttp.ClientSession() as session:
+        for i in range(PARSE_REQUESTS):
+            started = time.perf_counter()
+            async with session.post(f"{url}/model/parse", params={"token": token},
+                                    json={"text": texts[i % len(texts)]},
+                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+                response.raise_for_status()
+                await response.json()
+            latencies.append(time.perf_counter() - started)
+    return latencies
+
+
+def load(url: str, text: str, expect: str, visitors: int) -> dict:
+    """One run of the load generator, in a process of its own."""
+    result = subprocess.run(
+        [str(PYTHON), str(BENCH / "loadgen.py"), "--url", url, "--visitors", str(visitors),
+         "--messages", str(MESSAGES_PER_CONVERSATION), "--conversations", str(CONVERSATIONS_PER_VISITOR[visitors]),
+         "--expect", expect, text],
+        cwd=ROOT, env=child_env(), capture_output=True, text=True, check=True, timeout=600,
+    )
+    run = json.loads(result.stdout)
+    if run["failures"]:
+        raise RuntimeError(f"{len(run['failures'])} requests failed at {visitors} visitors, e.g. {run['failures'][0]}")
+    latencies = run["latencies_s"]
+    return {"visitors": visitors, "replies": len(latencies), "p50_ms": 1000 * percentile(latencies, 0.50),
+            "p99_ms": 1000 * percentile(latencies, 0.99), "per_s": len(latencies) / run["wall_s"]}
+
+
+def holdout_texts() -> List[str]:
+    texts = []
+    for block in yaml.safe_load(HOLDOUT.read_text(encoding="utf-8"))["nlu"]:
+        texts += [line.strip()[2:].strip() for line in block.get("examples", "").splitlines() if line.strip()]
+    return texts
+
+
+def questions() -> Dict[str, dict]:
+    """The two kinds of answer: one written in domain.yml, one a custom action builds."""
+    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    greeting = domain["responses"]["utter_greet"][0]["text"]
+    return {
+        "domain": {"text": "hello", "expect": greeting[:40], "label": "domain response (greeting)"},
+        "action": {"text": "what is the response center phone number?", "expect": contact_data.load().phone,
+                   "label": "custom action (phone number)"},
+    }
+
+
+def serve_and_measure(name: str, model: str) -> dict:
+    """Starts an action server and a Rasa server for `model`, measures them, stops them."""
+    rasa_port, actions_port = serve.free_local_port(), serve.free_local_port()
+    store = WORK / f"conversations-{name}.db"
+    store.unlink(missing_ok=True)
+    endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
+    endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
+    endpoints_file = WORK / f"endpoints-{name}.yml"
+    endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
+    env = apply_tracker_store_defaults(child_env())
+    env.update(TRACKER_STORE_DIALECT="sqlite", TRACKER_STORE_DB=str(store), TRACKER_STORE_PORT="0")
+    token = os.urandom(16).hex()
+    url = f"http://127.0.0.1:{rasa_port}"
+    asked = questions()
+    logs = [(WORK / f"{kind}-{name}.log").open("w") for kind in ("actions", "rasa")]
+    action_server = serve.action_server("127.0.0.1", actions_port, logs[0])
+    rasa_server = None
+    try:
+        action_server.wait_until_up()
+        print(f"[bench] serving {name}", flush=True)
+        started = time.perf_counter()
+        rasa_server = serve.rasa_server(Path(model), endpoints_file, ROOT / "credentials.yml", "127.0.0.1",
+                                        rasa_port, [ORIGIN], token, env, logs[1])
+        cold_start_s = first_answer_s(url, started, asked["domain"]["expect"], rasa_server.process)
+        for i in range(WARM_UP_MESSAGES):
+            for question in asked.values():
+                ask(url, f"bench-warm-up-{i}", question["text"])
+        parse = asyncio.run(parse_latencies(url, token, holdout_texts()))
+        webhook = {}
+        for kind, question in asked.items():
+            webhook[kind] = []
+            for visitors in LEVELS:
+                webhook[kind].append(load(url, question["text"], question["expect"], visitors))
+                print(f"[bench] {name} {kind} {webhook[kind][-1]}", flush=True)
+        return {
+            "cold_start_s": cold_start_s,
+            "parse_p50_ms": 1000 * percentile(parse, 0.50),
+            "parse_p99_ms": 1000 * percentile(parse, 0.99),
+            "webhook": webhook,
+            "rasa_peak_rss_mb": peak_rss_mb(rasa_server.process.pid),
+            "actions_peak_rss_mb": peak_rss_mb(action_server.process.pid),
+        }
+    finally:
+        if rasa_server is not None:
+            rasa_server.stop()
+        action_server.stop()
+        for log in logs:
+            log.close()
+
+
+CLUSTER_VISITORS = 50
+
+
+def measure_cluster(model: str) -> dict:
+    """Throughput and latency at CLUSTER_VISITORS through nginx, with one Rasa server and with two."""
+    from scripts import cluster
+
+    found = {}
+    for servers in (1, 2):
+        # PostgreSQL runs as its own user, which must be able to reach its data directory.
+        directory = Path(tempfile.mkdtemp(prefix="cops-bench-cluster-"))
+        directory.chmod(0o711)
+        print(f"[bench] cluster with {servers} Rasa server(s)", flush=True)
+        try:
+            running = cluster.start(cluster.Ports.free(rasa_servers=servers), directory, Path(model))
+            found[servers] = {kind: load(running.url, question["text"], question["expect"], CLUSTER_VISITORS)
+                              for kind, question in questions().items()}
+        finally:
+            cluster.stop(directory)
+            shutil.rmtree(directory, ignore_errors=True)
+        print(f"[bench] cluster {servers}: {found[servers]}", flush=True)
+    return found
+
+
+def level(figures: dict, kind: str, visitors: int) -> dict:
+    return next(row for row in figures["webhook"][kind] if row["visitors"] == visitors)
+
+
+def rows(results: dict) -> List[tuple]:
+    """(figure, baseline, project, unit, lower_is_better) for the table."""
+    base, mine = results["baseline"], results["project"]
+    table = [
+        ("training time (`rasa train`)", base["train_s"], mine["train_s"], "s", True),
+        ("model size", base["model_mb"], mine["model_mb"], "MB", True),
+        ("cold start (launch to first REST answer)", base["cold_start_s"], mine["cold_start_s"], "s", True),
+        ("`/model/parse` p50", base["parse_p50_ms"], mine["parse_p50_ms"], "ms", True),
+        ("`/model/parse` p99", base["parse_p99_ms"], mine["parse_p99_ms"], "ms", True),
+    ]
+    for kind, label in (("domain", "domain response"), ("action", "custom action")):
+        for visitors in LEVELS:
+            b, m = level(base, kind, visitors), level(mine, kind, visitors)
+            who = "1 visitor" if visitors == 1 else f"{visitors} visitors"
+            table += [
+                (f"webhook, {label}, {who}: p50", b["p50_ms"], m["p50_ms"], "ms", True),
+                (f"webhook, {label}, {who}: p99", b["p99_ms"], m["p99_ms"], "ms", True),
+                (f"webhook, {label}, {who}: throughput", b["per_s"], m["per_s"], "msg/s", False),
+            ]
+    table += [
+        ("peak memory, Rasa server", base["rasa_peak_rss_mb"], mine["rasa_peak_rss_mb"], "MB", True),
+        ("peak memory, action server", base["actions_peak_rss_mb"], mine["actions_peak_rss_mb"], "MB", True),
+        ("held-out intent accuracy", base["accuracy"], mine["accuracy"], "", False),
+        ("held-out macro F1", base["macro_f1"], mine["macro_f1"], "", False),
+    ]
+    return table
+
+
+def targets(results: dict) -> List[tuple]:
+    """(target, measured, holds) for each line of issue 5's table, for both kinds of answer."""
+    base, mine = results["baseline"], results["project"]
+    found = []
+    for kind, label in (("domain", "domain response"), ("action", "custom action")):
+        b1, m1 = level(base, kind, 1), level(mine, kind, 1)
+        found.append((f"webhook p50, 1 visitor, {label}: <= 1/3 of the baseline and <= 15 ms",
+                      f"{m1['p50_ms']:.1f} ms, {m1['p50_ms'] / b1['p50_ms']:.2f}x the baseline",
+                      m1["p50_ms"] <= b1["p50_ms"] / 3 and m1["p50_ms"] <= 15))
+        m20 = level(mine, kind, 20)
+        found.append((f"webhook p99, 20 visitors, {label}: <= 100 ms", f"{m20['p99_ms']:.0f} ms",
+                      m20["p99_ms"] <= 100))
+        b20 = level(base, kind, 20)
+        found.append((f"throughput, 20 visitors, {label}: >= 2x the baseline and >= 100 msg/s",
+                      f"{m20['per_s']:.0f} msg/s, {m20['per_s'] / b20['per_s']:.1f}x the baseline",
+                      m20["per_s"] >= 2 * b20["per_s"] and m20["per_s"] >= 100))
+    found.append(("training time: <= 1/2 of the baseline and <= 45 s",
+                  f"{mine['train_s']:.0f} s, {mine['train_s'] / base['train_s']:.2f}x the baseline",
+                  mine["train_s"] <= base["train_s"] / 2 and mine["train_s"] <= 45))
+    found.append(("cold start: <= 1/2 of the baseline and <= 15 s",
+                  f"{mine['cold_start_s']:.1f} s, {mine['cold_start_s'] / base['cold_start_s']:.2f}x the baseline",
+                  mine["cold_start_s"] <= base["cold_start_s"] / 2 and mine["cold_start_s"] <= 15))
+    found.append(("held-out macro F1: >= the baseline's", f"{mine['macro_f1']:.3f} against {base['macro_f1']:.3f}",
+                  mine["macro_f1"] >= base["macro_f1"]))
+    return found
+
+
+def number(value: float, unit: str) -> str:
+    if unit == "":
+        return f"{value:.3f}"
+    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+
+
+def machine() -> str:
+    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
+                if line.startswith("model name")), platform.machine())
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    import rasa
+
+    return (f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB, Python {platform.python_version()}, "
+            f"Rasa {rasa.__version__}")
+
+
+def markdown(results: dict) -> str:
+    lines = [f"Measured {results['date']} on {results['machine']}, by `make bench` "
+             f"(baseline: Rasa's default configuration, as `rasa init` implies; ratio: project / baseline).",
+             "",
+             "| figure | baseline | this project | ratio |",
+             "|---|---:|---:|---:|"]
+    for figure, base, mine, unit, _ in rows(results):
+        lines.append(f"| {figure} | {number(base, unit)} | {number(mine, unit)} | {mine / base:.2f} |")
+    scaled = results["cluster"]
+    lines += ["", f"`make cluster` (nginx, PostgreSQL, Redis), this project's model, {CLUSTER_VISITORS} visitors:", "",
+              "| figure | 1 Rasa server | 2 Rasa servers | ratio |", "|---|---:|---:|---:|"]
+    for kind, label in (("domain", "domain response"), ("action", "custom action")):
+        one, two = scaled["1"][kind], scaled["2"][kind]
+        for key, unit, what in (("per_s", "msg/s", "throughput"), ("p99_ms", "ms", "p99")):
+            lines.append(f"| {label}: {what} | {number(one[key], unit)} | {number(two[key], unit)} | "
+                         f"{two[key] / one[key]:.2f} |")
+    lines += ["", "| target | measured | holds |", "|---|---|---|"]
+    for target, measured, holds in targets(results):
+        lines.append(f"| {target} | {measured} | {'yes' if holds else '**no**'} |")
+    return "\n".join(lines) + "\n"
+
+
+def plot(results: dict, path: Path) -> None:
+    import warnings
+
+    with warnings.catch_warnings():
+        # matplotlib 3.5 calls pyparsing names that pyparsing 3.1+ deprecates: a screenful otherwise.
+        warnings.simplefilter("ignore", DeprecationWarning)
+        _plot(results, path)
+
+
+def _plot(results: dict, path: Path) -> None:
+    import matplotlib
+
+    matplotlib.use("Agg")
+    import matplotlib.pyplot as plt
+
+    figure, axes = plt.subplots(1, 2, figsize=(11, 4.2), sharey=True)
+    for axis, (kind, title) in zip(axes, (("domain", "domain response"), ("action", "custom action"))):
+        for name, colour in (("baseline", "tab:red"), ("project", "tab:blue")):
+            runs = results[name]["webhook"][kind]
+            visitors = [run["visitors"] for run in runs]
+            axis.plot(visitors, [run["p50_ms"] for run in runs], "o-", color=colour, label=f"{name} p50")
+            axis.plot(visitors, [run["p99_ms"] for run in runs], "s--", color=colour, label=f"{name} p99")
+        axis.set_title(f"REST webhook, {title}")
+        axis.set_xlabel("concurrent visitors")
+        axis.set_xscale("log")
+        axis.set_yscale("log")
+        axis.set_xticks(LEVELS)
+        axis.set_xticklabels([str(v) for v in LEVELS])
+        axis.grid(True, which="both", alpha=0.3)
+    axes[0].set_ylabel("latency (ms)")
+    axes[1].legend()
+    figure.suptitle(f"make bench, {results['date']}")
+    figure.tight_layout()
+    figure.savefig(path, dpi=110)
+
+
+def sizing(results: dict) -> str:
+    """The figures docs/deploy.md sizes a deployment with."""
+    mine, scaled = results["project"], results["cluster"]
+    return "\n".join([
+        f"Measured {results['date']} on {results['machine']} (`make bench`, bench/results.md):",
+        "",
+        "| | domain response | custom action |",
+        "|---|---:|---:|",
+        f"| one Rasa server (SQLite), 20 visitors: messages/s | {level(mine, 'domain', 20)['per_s']:.0f} | "
+        f"{level(mine, 'action', 20)['per_s']:.0f} |",
+        f"| cluster, 1 Rasa server, {CLUSTER_VISITORS} visitors: messages/s | {scaled['1']['domain']['per_s']:.0f} | "
+        f"{scaled['1']['action']['per_s']:.0f} |",
+        f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: messages/s | {scaled['2']['domain']['per_s']:.0f} | "
+        f"{scaled['2']['action']['per_s']:.0f} |",
+        f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: p99 | {scaled['2']['domain']['p99_ms']:.0f} ms | "
+        f"{scaled['2']['action']['p99_ms']:.0f} ms |",
+        "",
+        f"Peak memory: Rasa server {mine['rasa_peak_rss_mb']:.0f} MB, action server "
+        f"{mine['actions_peak_rss_mb']:.0f} MB. Both Rasa servers and the load generator shared the same 2 cores.",
+    ]) + "\n"
+
+
+def quote(text: str, path: Path) -> None:
+    """Replaces what stands between the bench markers in `path` with `text`."""
+    document = path.read_text(encoding="utf-8")
+    start, end = document.find(README_START), document.find(README_END)
+    if start < 0 or end < start:
+        raise SystemExit(f"{path.name} has no {README_START} ... {README_END} block to quote the figures in")
+    path.write_text(document[:start + len(README_START)] + "\n" + text + document[end:], encoding="utf-8")
+
+
+def main() -> int:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--report-only", action="store_true", help="rewrite the reports from bench/results.json")
+    args = parser.parse_args()
+    if args.report_only:
+        report(json.loads((BENCH / "results.json").read_text(encoding="utf-8")))
+        return 0
+    WORK.mkdir(parents=True, exist_ok=True)
+    started = time.perf_counter()
+    results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
+    for name, config in CONFIGURATIONS.items():
+        results[name] = train(name, config)
+    for name in CONFIGURATIONS:
+        results[name].update(serve_and_measure(name, results[name]["model"]))
+        results[name].update(holdout_scores(name, results[name]["model"]))
+    # String keys, as they read back from results.json.
+    results["cluster"] = {str(servers): figures for servers, figures in
+                          measure_cluster(results["project"]["model"]).items()}
+    (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
+    report(results)
+    print(f"[bench] done in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
+    return 0
+
+
+def report(results: dict) -> None:
+    table = markdown(results)
+    (BENCH / "results.md").write_text("# make bench\n\n" + table, encoding="utf-8")
+    plot(results, BENCH / "latency.png")
+    quote(table, ROOT / "README.md")
+    quote(sizing(results), ROOT / "docs" / "deploy.md")
+    print(table)
+
+
+if __name__ == "__main__":
+    sys.exit(main())
