@@ -405,7 +405,9 @@ def sizing(results: dict) -> str:
         f"{scaled['2']['action']['p99_ms']:.0f} ms |",
         "",
         f"Peak memory: Rasa server {mine['rasa_peak_rss_mb']:.0f} MB, action server "
-        f"{mine['actions_peak_rss_mb']:.0f} MB. Both Rasa servers and the load generator shared the same 2 cores.",
+        f"{mine['actions_peak_rss_mb']:.0f} MB. A Rasa server works on one core, so the first row is "
+        f"messages per second per core; in the cluster rows, both Rasa servers, the action servers, "
+        f"PostgreSQL, nginx and the load generator shared the same 2 cores.",
     ]) + "\n"
 
 

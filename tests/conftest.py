@@ -20,7 +20,7 @@ STARTUP_TIMEOUT_S = 240
 T = TypeVar("T")
 
 # Tests keep conversations in stores of their own, never in one the shell running them may name.
-for _name in [name for name in os.environ if name.startswith("TRACKER_STORE_")]:
+for _name in [name for name in os.environ if name.startswith(("TRACKER_STORE_", "LOCK_STORE_"))]:
     del os.environ[_name]
 
 

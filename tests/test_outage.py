@@ -18,6 +18,7 @@ import requests
 import yaml
 
 from conftest import ROOT, free_port, port_is_open, process_tree
+from scripts.tracker_store_env import apply_tracker_store_defaults
 
 PHONE = "800-421-6770"
 EMAIL = "AskCopsRC@usdoj.gov"
@@ -75,7 +76,8 @@ def rasa_without_actions(tmp_path_factory):
              "--endpoints", str(tmp / "endpoints.yml"), "--credentials", "credentials.yml",
              "--interface", "127.0.0.1", "--port", str(rasa_port)],
             cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
-            env=dict(os.environ, RASA_TELEMETRY_ENABLED="false"),
+            # endpoints.yml names the lock store's variables too: their defaults, an in-memory lock.
+            env=apply_tracker_store_defaults(dict(os.environ, RASA_TELEMETRY_ENABLED="false")),
         )
     url = f"http://127.0.0.1:{rasa_port}"
     try:
