@@ -22,14 +22,13 @@ import json
 import os
 import platform
 import shutil
-import statistics
 import subprocess
 import sys
 import tempfile
 import time
 import urllib.request
 from pathlib import Path
-from typing import Dict, List, Optional
+from typing import Dict, List
 
 import aiohttp
 import yaml
@@ -67,10 +66,6 @@ def default_config_path() -> Path:
 CONFIGURATIONS = {"baseline": default_config_path(), "project": ROOT / "config.yml"}
 
 
-def child_env() -> Dict[str, str]:
-    return serve.child_env()
-
-
 def percentile(values: List[float], share: float) -> float:
     ordered = sorted(values)
     return ordered[min(len(ordered) - 1, int(round(share * (len(ordered) - 1))))]
@@ -88,7 +83,7 @@ def train(name: str, config: Path) -> dict:
     """Trains from scratch with a training cache of its own, timed on the wall clock."""
     cache = WORK / f"cache-{name}"
     shutil.rmtree(cache, ignore_errors=True)
-    env = dict(child_env(), RASA_CACHE_DIRECTORY=str(cache))
+    env = dict(serve.child_env(), RASA_CACHE_DIRECTORY=str(cache))
     command = [str(RASA), "train", "--config", str(config), "--domain", str(ROOT / "domain.yml"),
                "--data", str(ROOT / "data"), "--out", str(WORK), "--fixed-model-name", name]
     print(f"[bench] training {name} ({config.name})", flush=True)
@@ -104,7 +99,7 @@ def holdout_scores(name: str, model: str) -> dict:
     out = WORK / f"holdout-{name}"
     with (WORK / f"holdout-{name}.log").open("w") as log:
         subprocess.run([str(RASA), "test", "nlu", "--model", model, "--nlu", str(HOLDOUT), "--no-plot",
-                        "--out", str(out)], cwd=ROOT, env=child_env(), stdout=log, stderr=subprocess.STDOUT,
+                        "--out", str(out)], cwd=ROOT, env=serve.child_env(), stdout=log, stderr=subprocess.STDOUT,
                        check=True)
     report = json.loads((out / "intent_report.json").read_text())
     return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"]}
@@ -152,7 +147,7 @@ def load(url: str, text: str, expect: str, visitors: int) -> dict:
         [str(PYTHON), str(BENCH / "loadgen.py"), "--url", url, "--visitors", str(visitors),
          "--messages", str(MESSAGES_PER_CONVERSATION), "--conversations", str(CONVERSATIONS_PER_VISITOR[visitors]),
          "--expect", expect, text],
-        cwd=ROOT, env=child_env(), capture_output=True, text=True, check=True, timeout=600,
+        cwd=ROOT, env=serve.child_env(), capture_output=True, text=True, check=True, timeout=600,
     )
     run = json.loads(result.stdout)
     if run["failures"]:
@@ -189,7 +184,7 @@ def serve_and_measure(name: str, model: str) -> dict:
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints_file = WORK / f"endpoints-{name}.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    env = apply_tracker_store_defaults(child_env())
+    env = apply_tracker_store_defaults(serve.child_env())
     env.update(TRACKER_STORE_DIALECT="sqlite", TRACKER_STORE_DB=str(store), TRACKER_STORE_PORT="0")
     token = os.urandom(16).hex()
     url = f"http://127.0.0.1:{rasa_port}"
@@ -420,6 +415,15 @@ def quote(text: str, path: Path) -> None:
     path.write_text(document[:start + len(README_START)] + "\n" + text + document[end:], encoding="utf-8")
 
 
+def report(results: dict) -> None:
+    table = markdown(results)
+    (BENCH / "results.md").write_text("# make bench\n\n" + table, encoding="utf-8")
+    plot(results, BENCH / "latency.png")
+    quote(table, ROOT / "README.md")
+    quote(sizing(results), ROOT / "docs" / "deploy.md")
+    print(table)
+
+
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="rewrite the reports from bench/results.json")
@@ -442,15 +446,6 @@ def main() -> int:
     report(results)
     print(f"[bench] done in {(time.perf_counter() - started) / 60:.1f} min", flush=True)
     return 0
-
-
-def report(results: dict) -> None:
-    table = markdown(results)
-    (BENCH / "results.md").write_text("# make bench\n\n" + table, encoding="utf-8")
-    plot(results, BENCH / "latency.png")
-    quote(table, ROOT / "README.md")
-    quote(sizing(results), ROOT / "docs" / "deploy.md")
-    print(table)
 
 
 if __name__ == "__main__":
