@@ -26,11 +26,11 @@ import subprocess
 import sys
 import tempfile
 import time
-import urllib.request
 from pathlib import Path
 from typing import Dict, List
 
 import aiohttp
+import requests
 import yaml
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -38,6 +38,7 @@ sys.path.insert(0, str(ROOT))
 
 from actions import contact_data  # noqa: E402  (needs ROOT on the path)
 from scripts import serve  # noqa: E402
+from scripts.ask import ask  # noqa: E402
 from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
 
 BENCH = ROOT / "bench"
@@ -105,23 +106,15 @@ def holdout_scores(name: str, model: str) -> dict:
     return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"]}
 
 
-def ask(url: str, sender: str, text: str, timeout_s: float = 5) -> list:
-    request = urllib.request.Request(f"{url}/webhooks/rest/webhook", method="POST",
-                                     data=json.dumps({"sender": sender, "message": text}).encode(),
-                                     headers={"Content-Type": "application/json"})
-    with urllib.request.urlopen(request, timeout=timeout_s) as response:
-        return json.loads(response.read())
-
-
 def first_answer_s(url: str, started: float, expect: str, process: subprocess.Popen) -> float:
     """Seconds from `started` until the REST channel answers with `expect`."""
     while time.perf_counter() - started < serve.STARTUP_TIMEOUT_S:
         if process.poll() is not None:
             raise RuntimeError(f"the Rasa server exited with code {process.returncode} while starting")
         try:
-            if expect in " ".join(reply.get("text", "") for reply in ask(url, "bench-cold-start", "hello")):
+            if expect in " ".join(reply.get("text", "") for reply in ask("hello", "bench-cold-start", url, timeout=5)):
                 return time.perf_counter() - started
-        except OSError:
+        except requests.RequestException:  # not listening yet
             pass
         time.sleep(0.05)
     raise RuntimeError(f"no answer within {serve.STARTUP_TIMEOUT_S} s")
@@ -201,7 +194,7 @@ def serve_and_measure(name: str, model: str) -> dict:
         cold_start_s = first_answer_s(url, started, asked["domain"]["expect"], rasa_server.process)
         for i in range(WARM_UP_MESSAGES):
             for question in asked.values():
-                ask(url, f"bench-warm-up-{i}", question["text"])
+                ask(question["text"], f"bench-warm-up-{i}", url)
         parse = asyncio.run(parse_latencies(url, token, holdout_texts()))
         webhook = {}
         for kind, question in asked.items():

@@ -162,12 +162,6 @@ def _end(process: Process, signum: int = signal.SIGTERM, timeout_s: float = serv
             time.sleep(0.1)
 
 
-def _port_taken(port: int) -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex(("127.0.0.1", port)) == 0
-
-
 def _rss_bytes(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -422,7 +416,7 @@ def _check_ready(ports: Ports, model: Path) -> None:
         raise ClusterError("missing: " + ", ".join(missing) + "; `make cluster` installs them")
     if not model.exists():
         raise ClusterError(f"no model at {model}: `make train` makes one")
-    taken = [f"{name} {port}" for name, port in ports.named() if _port_taken(port)]
+    taken = [f"{name} {port}" for name, port in ports.named() if serve.port_is_open(port)]
     if taken:
         raise ClusterError("already in use on 127.0.0.1: " + ", ".join(taken)
                            + " (`make run` uses 5005, 5055 and 8080: stop it, or choose other ports)")

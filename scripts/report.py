@@ -48,7 +48,6 @@ os.environ["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
 import yaml  # noqa: E402
 from rasa.core.constants import DEFAULT_NLU_FALLBACK_THRESHOLD  # noqa: E402
 from rasa.core.tracker_store import TrackerStore  # noqa: E402
-from rasa.core.utils import read_endpoints_from_path  # noqa: E402
 from rasa.shared.constants import (  # noqa: E402
     DEFAULT_NLU_FALLBACK_INTENT_NAME,
     INTENT_MESSAGE_PREFIX,
@@ -59,9 +58,7 @@ from rasa.shared.core.constants import (  # noqa: E402
     ACTION_DEFAULT_FALLBACK_NAME,
     USER_INTENT_OUT_OF_SCOPE,
 )
-from rasa.shared.core.domain import Domain  # noqa: E402
 from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: E402
-from rasa.shared.exceptions import ConnectionException  # noqa: E402
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter  # noqa: E402
 from rasa.shared.nlu.training_data.message import Message  # noqa: E402
 from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
@@ -70,7 +67,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 from scripts.table import markdown_table  # noqa: E402  (needs ROOT on the path)
-from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
+from scripts.tracker_store_env import apply_tracker_store_defaults, open_tracker_store  # noqa: E402
 
 # action_two_stage_fallback is not among them: it also runs, and ends its loop, after a visitor's
 # clearer second try that was then answered. A message that starts it is nlu_fallback anyway.
@@ -246,24 +243,6 @@ def at_least_one(value: str) -> int:
     return number
 
 
-def tracker_store(endpoints: Path, domain: Path) -> TrackerStore:
-    for given in (endpoints, domain):
-        if not given.is_file():
-            raise SystemExit(f"{given}: no such file")
-    config = read_endpoints_from_path(endpoints).tracker_store
-    if config is None:
-        raise SystemExit(f"{endpoints} names no tracker_store: there are no conversations to read")
-    if config.type == "SQL" and config.kwargs.get("dialect") == "sqlite":
-        database = Path(str(config.kwargs.get("db")))
-        # SQLite would create an empty database and report nothing, hiding a wrong path.
-        if not database.is_file():
-            raise SystemExit(f"no conversations yet: {database} does not exist (the tracker store of {endpoints})")
-    try:
-        return TrackerStore.create(config, Domain.load(str(domain)))
-    except ConnectionException as error:
-        raise SystemExit(f"cannot read the tracker store of {endpoints}: {error}")
-
-
 async def stored_unanswered(store: TrackerStore, threshold: float, redact: bool) -> List[Unanswered]:
     found: List[Unanswered] = []
     for sender in await store.keys():
@@ -339,7 +318,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
 
     threshold = fallback_threshold(args.config)
     apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
-    store = tracker_store(args.endpoints, args.domain)
+    store = open_tracker_store(args.endpoints, args.domain)
     messages = asyncio.run(stored_unanswered(store, threshold, args.redact))
     if args.since is not None:
         messages = [message for message in messages if message.timestamp >= args.since]

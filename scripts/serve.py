@@ -283,6 +283,13 @@ def free_local_port() -> int:
         return probe.getsockname()[1]
 
 
+def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
+    """Whether something accepts connections on host:port."""
+    with socket.socket() as probe:
+        probe.settimeout(1)
+        return probe.connect_ex((host, port)) == 0
+
+
 def shell(args: argparse.Namespace) -> int:
     """The action server unless one is up, then `rasa shell` in the foreground; stops what it started.
 

@@ -14,20 +14,17 @@ import os
 import sys
 from pathlib import Path
 
-from rasa.core.tracker_store import TrackerStore
-from rasa.core.utils import read_endpoints_from_path
-from rasa.shared.core.domain import Domain
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
 
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402  (needs ROOT on the path)
+# noqa: E402 below: these need ROOT on the path.
+from scripts.tracker_store_env import apply_tracker_store_defaults, open_tracker_store  # noqa: E402
 
 
 async def story_of(sender: str, endpoints: Path, domain_path: Path) -> str:
-    domain = Domain.load(str(domain_path))
-    store = TrackerStore.create(read_endpoints_from_path(str(endpoints)).tracker_store, domain)
+    store = open_tracker_store(endpoints, domain_path)
     tracker = await store.retrieve_full_tracker(sender)
     if tracker is None or not tracker.events:
         raise SystemExit(f"no conversation {sender!r} in the tracker store of {endpoints.name}")

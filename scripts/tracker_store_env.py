@@ -5,7 +5,8 @@ endpoints.yml names the SQL tracker store's settings as `${TRACKER_STORE_...}` v
 refuses an endpoints file naming a variable that is not set. Every entry point that reads
 endpoints.yml (scripts/serve.py for `make run` and `make shell`, scripts/story.py for `make story`)
 first calls `apply_tracker_store_defaults(os.environ)`; this is the only place the defaults are
-written. (`rasa train`, `rasa test` and `rasa shell nlu` never read endpoints.yml.)
+written. `open_tracker_store` opens the store for the scripts that read conversations (`make story`,
+`make report`). (`rasa train`, `rasa test` and `rasa shell nlu` never read endpoints.yml.)
 
 With nothing set, conversations go to SQLite, var/conversations.db. For PostgreSQL set
 TRACKER_STORE_DIALECT=postgresql and at least TRACKER_STORE_PORT and TRACKER_STORE_DB; the host
@@ -17,7 +18,11 @@ needs LOCK_STORE_URL (Redis's host); LOCK_STORE_PORT, LOCK_STORE_DB and LOCK_STO
 to Redis's port, database 1 (Rasa's choice) and no password.
 """
 
-from typing import MutableMapping
+from pathlib import Path
+from typing import TYPE_CHECKING, MutableMapping
+
+if TYPE_CHECKING:  # Rasa is imported only by the scripts that read conversations, not by the launcher.
+    from rasa.core.tracker_store import TrackerStore
 
 DIALECT = "TRACKER_STORE_DIALECT"
 URL = "TRACKER_STORE_URL"
@@ -73,3 +78,31 @@ def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMa
     if environ[LOCK_TYPE] == "redis" and not environ[LOCK_URL]:
         raise SystemExit(f"{LOCK_TYPE}=redis needs {LOCK_URL} too, Redis's host (see docs/deploy.md)")
     return environ
+
+
+def open_tracker_store(endpoints: Path, domain: Path) -> "TrackerStore":
+    """The tracker store `endpoints` names (its variables already set), for reading conversations.
+
+    Raises SystemExit with a plain message when a file is missing, the endpoints name no tracker
+    store, the SQLite file does not exist (SQLite would create an empty one and show nothing, hiding
+    a wrong path) or the database cannot be reached.
+    """
+    from rasa.core.tracker_store import TrackerStore
+    from rasa.core.utils import read_endpoints_from_path
+    from rasa.shared.core.domain import Domain
+    from rasa.shared.exceptions import ConnectionException
+
+    for given in (endpoints, domain):
+        if not given.is_file():
+            raise SystemExit(f"{given}: no such file")
+    config = read_endpoints_from_path(endpoints).tracker_store
+    if config is None:
+        raise SystemExit(f"{endpoints} names no tracker_store: there are no conversations to read")
+    if config.type == "SQL" and config.kwargs.get("dialect") == "sqlite":
+        database = Path(str(config.kwargs.get("db")))
+        if not database.is_file():
+            raise SystemExit(f"no conversations yet: {database} does not exist (the tracker store of {endpoints})")
+    try:
+        return TrackerStore.create(config, Domain.load(str(domain)))
+    except ConnectionException as error:
+        raise SystemExit(f"cannot read the tracker store of {endpoints}: {error}")

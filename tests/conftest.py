@@ -1,7 +1,6 @@
 import os
 import shutil
 import signal
-import socket
 import subprocess
 import sys
 import time
@@ -15,6 +14,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # The action server runs from the project root and imports the `actions` package from there;
 # the tests import `actions`, `channels` and `scripts.ask` the same way.
 sys.path.insert(0, str(ROOT))
+
+# The tests' port helpers are the launcher's own, re-exported for the test modules.
+from scripts.serve import free_local_port as free_port, port_is_open  # noqa: E402,F401
 
 STARTUP_TIMEOUT_S = 240
 T = TypeVar("T")
@@ -43,18 +45,6 @@ def debian_package(package: str, find: Callable[[], Optional[T]]) -> T:
     if not found:
         pytest.skip(f"apt-get installed {package} but what the test needs of it is not there")
     return found
-
-
-def free_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex((host, port)) == 0
 
 
 def listening_addresses(port: int) -> set:
