@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from actions import contact_data, replies
-from actions.contact_data import ContactData, Link
+from actions.contact_data import ContactData, Link, tel_uri
 from actions.replies import Replies
 
 # Loaded once, at start-up: a broken file stops the action server with the bad key's name.
@@ -28,9 +28,12 @@ PLAIN_TEXT_CHANNELS = {"cmdline"}
 
 MAX_SUGGESTIONS = 3
 RELATED_QUESTIONS = 3
-EMERGENCY_INTENT = "emergency"
 # Rasa's two-stage fallback reads this intent as "none of these": it then asks to rephrase.
 NONE_OF_THESE_INTENT = "out_of_scope"
+NOT_UNDERSTOOD_INTENT = "nlu_fallback"
+# Set by the NLU (components/conversation_context.py): the questions of a message that asks several.
+QUESTIONS = "questions"
+YEAR_SLOT = "conference_year"
 
 
 @dataclass(frozen=True)
@@ -51,8 +54,8 @@ class ReplyStyle:
     def link_list(self, links: List[Link]) -> str:
         return "\n".join(f"- {self.link(link)}" for link in links)
 
-    def phone(self) -> str:
-        return f"[{CONTACTS.phone}]({CONTACTS.tel_uri})" if self.markdown else CONTACTS.phone
+    def phone(self, number: str = CONTACTS.phone) -> str:
+        return f"[{number}]({tel_uri(number)})" if self.markdown else number
 
     def email(self, address: str) -> str:
         return f"[{address}](mailto:{address})" if self.markdown else address
@@ -76,6 +79,10 @@ def contact_values(style: ReplyStyle) -> Dict[str, str]:
         "address_line": ", ".join(CONTACTS.mailing_address),
         "website": style.link(CONTACTS.links["cops_home"]),
         "subscribe_page": style.link(CONTACTS.shown(CONTACTS.links[CONTACTS.subscribe_link])),
+        "nasro_site": style.link(CONTACTS.links["nasro"]),
+        "press_name": CONTACTS.press_name,
+        "press_phone": style.phone(CONTACTS.press_phone),
+        "press_email": style.email(CONTACTS.press_email),
     }
 
 
@@ -83,10 +90,14 @@ def _latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str, **extra: str) -> None:
-    """Utters a reply and, where the channel has buttons, the next questions of its topic."""
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str, intent: Optional[str],
+            **extra: str) -> None:
+    """Utters a reply answering `intent` and, where the channel has buttons, the next questions of
+    its topic (after the last answer only, when the message asked several questions)."""
     style = ReplyStyle.of(tracker)
-    related = REPLIES.related(_latest_intent(tracker), RELATED_QUESTIONS)
+    questions = tracker.latest_message.get(QUESTIONS) or []
+    last = not questions or intent not in questions or intent == questions[-1]
+    related = REPLIES.related(intent, RELATED_QUESTIONS) if last else []
     dispatcher.utter_message(
         text=REPLIES.text(reply, **contact_values(style), **extra),
         buttons=style.question_buttons(related),
@@ -94,9 +105,10 @@ def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str, **ex
 
 
 class ContactAction(Action, ABC):
-    """Answers a contact question with one reply from replies.yml."""
+    """Answers a contact question (`intent`) with one reply from replies.yml."""
 
     reply = ""
+    intent = ""
 
     @abstractmethod
     def name(self) -> Text:
@@ -105,12 +117,13 @@ class ContactAction(Action, ABC):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        _answer(dispatcher, tracker, self.reply)
+        _answer(dispatcher, tracker, self.reply, self.intent)
         return []
 
 
 class ActionGivePhone(ContactAction):
     reply = "phone"
+    intent = "ask_phone"
 
     def name(self) -> Text:
         return "action_give_phone"
@@ -118,6 +131,7 @@ class ActionGivePhone(ContactAction):
 
 class ActionGiveEmail(ContactAction):
     reply = "email"
+    intent = "ask_email"
 
     def name(self) -> Text:
         return "action_give_email"
@@ -125,6 +139,7 @@ class ActionGiveEmail(ContactAction):
 
 class ActionGiveFeedbackEmail(ContactAction):
     reply = "feedback_email"
+    intent = "ask_feedback_email"
 
     def name(self) -> Text:
         return "action_give_feedback_email"
@@ -132,6 +147,7 @@ class ActionGiveFeedbackEmail(ContactAction):
 
 class ActionGiveAddress(ContactAction):
     reply = "address"
+    intent = "ask_address"
 
     def name(self) -> Text:
         return "action_give_address"
@@ -139,6 +155,7 @@ class ActionGiveAddress(ContactAction):
 
 class ActionGiveHours(ContactAction):
     reply = "hours"
+    intent = "ask_hours"
 
     def name(self) -> Text:
         return "action_give_hours"
@@ -146,6 +163,7 @@ class ActionGiveHours(ContactAction):
 
 class ActionGiveContacts(ContactAction):
     reply = "contacts"
+    intent = "ask_contact"
 
     def name(self) -> Text:
         return "action_give_contacts"
@@ -153,9 +171,40 @@ class ActionGiveContacts(ContactAction):
 
 class ActionGiveSubscribe(ContactAction):
     reply = "subscribe"
+    intent = "ask_subscribe"
 
     def name(self) -> Text:
         return "action_give_subscribe"
+
+
+class ActionGivePerson(ContactAction):
+    reply = "person"
+    intent = "ask_person"
+
+    def name(self) -> Text:
+        return "action_give_person"
+
+
+class ActionGivePress(ContactAction):
+    reply = "press"
+    intent = "ask_press"
+
+    def name(self) -> Text:
+        return "action_give_press"
+
+
+class ActionGiveUnknown(Action):
+    """An answer the facts do not hold: said so, with who can tell."""
+
+    def name(self) -> Text:
+        return "action_give_unknown"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        style = ReplyStyle.of(tracker)
+        dispatcher.utter_message(text=REPLIES.text("unknown", **contact_values(style)))
+        return []
 
 
 class ActionGiveLinks(Action):
@@ -174,12 +223,25 @@ class ActionGiveLinks(Action):
                     links.append(link)
         reply = "topic_links" if links else "all_links"
         links = links or CONTACTS.all_links()
-        _answer(dispatcher, tracker, reply, links=ReplyStyle.of(tracker).link_list(links))
+        _answer(dispatcher, tracker, reply, "ask_link", links=ReplyStyle.of(tracker).link_list(links))
         return []
 
 
+def _answered_intent(tracker: Tracker) -> Optional[str]:
+    """The intent whose answer (`utter_<intent>`) was just given: in a message with several
+    questions, not always the message's intent."""
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            break
+        name = event.get("name") or ""
+        if event.get("event") == "action" and name.startswith("utter_"):
+            return name[len("utter_"):]
+    return _latest_intent(tracker)
+
+
 class ActionShareLink(Action):
-    """Follows a fact from domain.yml with the page that tells more about it."""
+    """Follows a fact from domain.yml with the page that tells more about it (for a conference
+    of another year than 2019, NASRO's site rather than the 2019 article)."""
 
     def name(self) -> Text:
         return "action_share_link"
@@ -187,9 +249,11 @@ class ActionShareLink(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        link = CONTACTS.link_answering(_latest_intent(tracker))
+        intent = _answered_intent(tracker)
+        another_year = tracker.get_slot(YEAR_SLOT) not in (None, "2019")
+        link = CONTACTS.link_answering(intent, another_year)
         if link is not None:
-            _answer(dispatcher, tracker, "more_info", link=ReplyStyle.of(tracker).link(link))
+            _answer(dispatcher, tracker, "more_info", intent, link=ReplyStyle.of(tracker).link(link))
         return []
 
 
@@ -207,6 +271,14 @@ class ActionReferToResponseCenter(Action):
         return []
 
 
+def _not_understood_before(tracker: Tracker) -> bool:
+    """Whether one of the visitor's two messages before this one was not understood either
+    (the "something else" button may sit between them)."""
+    intents = [(event.get("parse_data") or {}).get("intent", {}).get("name")
+               for event in tracker.applied_events() if event.get("event") == "user"]
+    return NOT_UNDERSTOOD_INTENT in intents[-3:-1]
+
+
 class ActionAskAffirmation(Action):
     """Two-stage fallback, first stage: "did you mean ...?" with the likeliest questions.
 
@@ -221,10 +293,8 @@ class ActionAskAffirmation(Action):
     ) -> List[EventType]:
         style = ReplyStyle.of(tracker)
         ranked = [entry.get("name") for entry in tracker.latest_message.get("intent_ranking") or []]
-        likeliest = [intent for intent in ranked if intent != "nlu_fallback"][:MAX_SUGGESTIONS]
-        if EMERGENCY_INTENT in likeliest:
-            # Unsure, but it may be an emergency: 911 comes first, whatever else it might be.
-            dispatcher.utter_message(response="utter_emergency")
+        # Emergencies are not suggested: the safety check (components/safety.py) has already
+        # found this message harmless, and a "did you mean an emergency?" would only alarm.
         suggestions = [intent for intent in ranked if REPLIES.title(intent)][:MAX_SUGGESTIONS]
         if style.buttons:
             buttons = style.question_buttons(suggestions)
@@ -233,6 +303,8 @@ class ActionAskAffirmation(Action):
         else:
             listed = "\n".join(f"- {REPLIES.title(intent)}" for intent in suggestions)
             dispatcher.utter_message(text=REPLIES.text("did_you_mean_plain", suggestions=listed))
+        if _not_understood_before(tracker):
+            dispatcher.utter_message(text=REPLIES.text("person_offer", **contact_values(style)))
         return []
 
 
@@ -260,6 +332,6 @@ class ActionGiveUp(Action):
     ) -> List[EventType]:
         values = contact_values(ReplyStyle.of(tracker))
         dispatcher.utter_message(text=REPLIES.text("give_up"))
-        dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", **values))
+        dispatcher.utter_message(text=REPLIES.text("person_offer", **values))
         # Like Rasa's own fallback: forget the message, so the dialogue carries on as before it.
         return [UserUtteranceReverted()]

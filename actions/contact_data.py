@@ -20,6 +20,7 @@ RESOURCE_TOPICS = (
     "dispatch",
     "nasro",
     "cops_office",
+    "conference",
 )
 
 _PHONE = re.compile(r"^\d{3}-\d{3}-\d{4}$")
@@ -40,6 +41,8 @@ class Link:
     fallback: Optional[str]
     topics: Tuple[str, ...]
     answers: Tuple[str, ...]
+    # The link to give instead when the visitor asks about another year than this page's (2019).
+    other_years: Optional[str] = None
 
 
 @dataclass(frozen=True)
@@ -51,6 +54,9 @@ class ContactData:
     handles: str
     feedback_name: str
     feedback_email: str
+    press_name: str
+    press_phone: str
+    press_email: str
     mailing_address: Tuple[str, ...]
     subscribe_link: str
     links: Dict[str, Link]
@@ -59,9 +65,13 @@ class ContactData:
         """The link to give a visitor: an unconfirmed address gives way to its fallback."""
         return link if link.confirmed else self.links[link.fallback]
 
-    def link_answering(self, intent: Optional[str]) -> Optional[Link]:
+    def link_answering(self, intent: Optional[str], another_year: bool = False) -> Optional[Link]:
+        """The page that tells more about an answer; for a conference of another year than 2019
+        (`another_year`), the page that covers the other years."""
         for link in self.links.values():
             if intent in link.answers:
+                if another_year and link.other_years:
+                    link = self.links[link.other_years]
                 return self.shown(link)
         return None
 
@@ -78,7 +88,12 @@ class ContactData:
 
     @property
     def tel_uri(self) -> str:
-        return "tel:+1" + self.phone.replace("-", "")
+        return tel_uri(self.phone)
+
+
+def tel_uri(phone: str) -> str:
+    """A clickable phone number: 800-421-6770 -> tel:+18004216770."""
+    return "tel:+1" + phone.replace("-", "")
 
 
 class _Reader:
@@ -149,13 +164,15 @@ def load(path: Path = DATA_FILE) -> ContactData:
         raise ContactDataError(f"{path.name}: cannot be read: {error}") from error
     top = _Reader(path.name, raw)
     top.only_keys(
-        "response_center", "dispatch_editorial_board", "mailing_address", "subscribe", "links"
+        "response_center", "dispatch_editorial_board", "public_affairs", "mailing_address", "subscribe", "links"
     )
 
     center = top.child("response_center")
     center.only_keys("name", "phone", "email", "hours", "handles")
     board = top.child("dispatch_editorial_board")
     board.only_keys("name", "email")
+    press = top.child("public_affairs")
+    press.only_keys("name", "phone", "email")
 
     address = raw.get("mailing_address")
     if not isinstance(address, list) or len(address) < 2 or not all(
@@ -178,6 +195,9 @@ def load(path: Path = DATA_FILE) -> ContactData:
         handles=center.text("handles"),
         feedback_name=board.text("name"),
         feedback_email=board.text("email", _EMAIL),
+        press_name=press.text("name"),
+        press_phone=press.text("phone", _PHONE),
+        press_email=press.text("email", _EMAIL),
         mailing_address=tuple(line.strip() for line in address),
         subscribe_link=subscribe_link,
         links=links,
@@ -189,7 +209,7 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
     answered_by: Dict[str, str] = {}
     for key in section.data:
         entry = section.child(key)
-        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers")
+        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers", "other_years")
         confirmed = entry.flag("confirmed")
         fallback = None if confirmed else entry.text("fallback")
         link = Link(
@@ -200,6 +220,7 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
             fallback=fallback,
             topics=entry.names("topics"),
             answers=entry.names("answers"),
+            other_years=entry.data.get("other_years"),
         )
         for topic in link.topics:
             if topic not in RESOURCE_TOPICS:
@@ -211,6 +232,8 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
         links[key] = link
 
     for link in links.values():
+        if link.other_years is not None and link.other_years not in links:
+            section.fail(f"names no link under links: {link.other_years!r}", f"{link.key}.other_years")
         if link.fallback is not None:
             target = links.get(link.fallback)
             if target is None or not target.confirmed:

@@ -12,7 +12,8 @@ REPLIES_FILE = Path(__file__).with_name("replies.yml")
 # What actions.contact_values() provides, plus what single replies add.
 PLACEHOLDERS = {
     "center_name", "handles", "hours", "phone", "email", "feedback_email", "address",
-    "address_line", "website", "subscribe_page", "links", "link", "suggestions", "max_chars",
+    "address_line", "website", "subscribe_page", "nasro_site", "press_name", "press_phone", "press_email",
+    "links", "link", "suggestions", "max_chars",
 }
 
 

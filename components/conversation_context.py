@@ -1,0 +1,298 @@
+"""Understands a message in its conversation: follow-ups, corrections, other years, two questions.
+
+Rasa hands an NLU component the conversation's tracker when its `process` asks for one, so the
+meaning of "and who opened it?" or "what about by post?" is settled here, before the fallback
+threshold is applied, and the conversation records the intent that was understood. From the
+classifier's readings (components/intent_classifier.py) and the previous turns it decides:
+
+- a follow-up ("and ...", "what about ...", "it", "that one", or a message too short to stand
+  alone) is read within the topic of the last question answered: the intents of that topic count
+  more;
+- a correction ("no, I meant the postal one") is read without the intent just answered;
+- "and the 2021 one?", "and the next year?" after a conference answer ask the same about another
+  year; every conference question names its year in the entity `conference_year` (2019 unless the
+  visitor says otherwise), which picks the answer for that year in domain.yml;
+- a message with two questions ("what's the email and the phone number?") lists both under
+  `questions`, answered in turn by components/every_question_policy.py;
+- a long message with its question last is read by its asking sentence.
+
+The topics are those of actions/replies.yml (the groups of the "did you mean" titles), read when
+the model is trained and kept in it.
+"""
+
+import json
+import re
+from typing import Any, Dict, List, Optional, Text
+
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from components import text as visitor_text
+from components.intent_classifier import RANKING_LENGTH
+from components.understanding import QUESTIONS, READINGS, UNANSWERED, Reading, Turn, last_answered, load_topics, previous_turns
+
+YEAR_ENTITY = "conference_year"
+TOPICS_FILE = "topics.json"
+# Set by components/not_a_question.py.
+NO_QUESTION = {"not_a_question", "other_language"}
+# "and their number?" is short; "is that the same line as the response center?" names its own.
+SHORT_FOLLOW_UP_WORDS = 5
+# Words of a follow-up that ask nothing themselves: "and what about the 2021 one?"
+_FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for", "of", "then", "ok",
+           "okay", "so", "same", "is", "it", "was", "that", "year", "a", "an", "nasro", "there", "did",
+           "they", "have"}
+_BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
+
+
+def _agreement(alone: Dict[str, float], in_context: Dict[str, float]) -> Dict[str, float]:
+    """What the message says alone and after the last answer's title, together: an intent must
+    fit both (the geometric mean)."""
+    return normalised({name: (value * in_context.get(name, 0.0)) ** 0.5 for name, value in alone.items()})
+
+
+def normalised(probabilities: Dict[str, float]) -> Dict[str, float]:
+    total = sum(probabilities.values()) or 1.0
+    return {name: value / total for name, value in probabilities.items()}
+
+
+def ranked(probabilities: Dict[str, float]) -> List[Dict[str, Any]]:
+    return [{"name": name, "confidence": value}
+            for name, value in sorted(probabilities.items(), key=lambda item: -item[1])]
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class ConversationContext(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            "topics_file": "actions/replies.yml",
+            # How much more an intent of the last answer's topic counts in a follow-up.
+            "follow_up_boost": 4.0,
+            # ... unless the message by itself asks another topic's question this clearly.
+            "clearly_asked": 0.3,
+            # Each of two questions in one message must be at least this likely on its own, and
+            # a one-word question ("email + address?") more (a split of "crisis prevention and
+            # response" must not read "response" alone as the Response Center).
+            "question_confidence": 0.4,
+            "one_word_question_confidence": 0.75,
+            # A sentence of a longer message is read on its own when it is this much surer than
+            # the whole message ("I've tried all week ... what's the number?").
+            "sentence_margin": 0.2,
+            # The answers that differ by year, and the years domain.yml has answers for.
+            "yearly_intents": [],
+            # The answer about the conferences after 2019 in general.
+            "later_conferences_intent": "conference_next",
+            # A follow-up asking for one of these, after this answer, is answered by it again:
+            # "and their number?" after the press contacts is Public Affairs' number.
+            "same_answer": {},
+            "known_years": [2019, 2020, 2021],
+            "default_year": 2019,
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 topics: Optional[Dict[str, str]] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        # intent -> its topic, for every intent answered with a fact
+        self.topics: Dict[str, str] = topics or {}
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "ConversationContext":
+        return cls(config, model_storage, resource)
+
+    def train(self, training_data: TrainingData) -> Resource:
+        self.topics = {intent: topic.name for intent, topic in load_topics(self.config["topics_file"]).items()}
+        with self._model_storage.write_to(self._resource) as directory:
+            (directory / TOPICS_FILE).write_text(json.dumps(self.topics), encoding="utf-8")
+        return self._resource
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "ConversationContext":
+        with model_storage.read_from(resource) as directory:
+            topics = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, topics)
+
+    def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
+        turns = previous_turns(tracker)
+        year_slot = tracker.get_slot(YEAR_ENTITY) if tracker is not None and YEAR_ENTITY in tracker.slots else None
+        for message in messages:
+            text = message.get(TEXT) or ""
+            readings: List[Reading] = message.get(READINGS) or []
+            if not readings or text.startswith("/"):
+                continue  # a button's payload names its intent itself
+            decided = message.get(INTENT) or {}
+            # components/not_a_question.py found no question in words (it is sure: 1.0); but
+            # "2021" after a conference answer is one.
+            if (decided.get("name") in NO_QUESTION and decided.get("confidence") == 1.0
+                    and not (_BARE_YEAR.match(text) and last_answered(turns, self.topics))):
+                continue
+            self._understand(message, text, readings, turns, year_slot)
+        return messages
+
+    # --- the decision -------------------------------------------------------------------------
+
+    def _understand(self, message: Message, text: str, readings: List[Reading], turns: List[Turn],
+                    year_slot: Optional[str]) -> None:
+        normalized = visitor_text.normalize(text)
+        whole = readings[0]
+        previous = last_answered(turns, self.topics)
+        leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
+        follow_up = leans and visitor_text.is_follow_up(normalized)
+        by_kind = {reading.kind: reading for reading in readings}
+
+        questions = self._questions(readings)
+        if len(questions) > 1:
+            first = questions[0]
+            probabilities = dict(first.probabilities)
+            for other in questions[1:]:
+                probabilities.pop(other.top()["name"], None)
+            message.set(QUESTIONS, [question.top()["name"] for question in questions], add_to_output=True)
+            # As sure as the least sure of the questions.
+            probabilities[first.top()["name"]] = min(question.top()["confidence"] for question in questions)
+            self._set_intent(message, probabilities)
+            self._name_year(message, text, normalized, False, previous, year_slot)
+            return
+
+        probabilities = self._focus(readings).probabilities
+        if "correction" in by_kind:
+            probabilities = dict(by_kind["correction"].probabilities)
+            if previous is not None:
+                probabilities[previous] = 0.0
+                follow_up = True
+        context_year = self._year_number(year_slot)
+        mention = visitor_text.year_mentioned(normalized, context_year, relative_ones=follow_up)
+        if mention:
+            probabilities = self._about_the_year(probabilities, normalized, previous, follow_up)
+            later = self.config["later_conferences_intent"]
+            if visitor_text.names_a_year(normalized) and later in probabilities:
+                # "Was there a conference in 2020?" asks about that year's conference, not about
+                # the ones after 2019 in general.
+                overview = self.config["yearly_intents"][0]
+                probabilities[overview] = probabilities.get(overview, 0.0) + probabilities.pop(later)
+        # Whether it is a question at all, components/not_a_question.py has decided: here it is one.
+        probabilities = {name: value for name, value in probabilities.items() if name not in NO_QUESTION}
+        if follow_up:
+            if "in_context" in by_kind:
+                probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
+            probabilities = self._within_topic(probabilities, readings[0].probabilities, previous)
+            understood = max(probabilities, key=probabilities.get) if probabilities else None
+            if (understood in self.config["same_answer"].get(previous, [])
+                    and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS):
+                probabilities[previous] = probabilities.pop(understood)
+        self._set_intent(message, probabilities)
+        self._name_year(message, text, normalized, follow_up, previous, year_slot)
+
+    def _answerable_top(self, reading: Reading) -> Optional[Dict[str, Any]]:
+        top = reading.top()
+        return top if top["name"] in self.topics else None
+
+    def _questions(self, readings: List[Reading]) -> List[Reading]:
+        """The readings that each ask a different answerable question, in the message's order."""
+        whole = readings[0]
+        parts = [reading for reading in readings if reading.kind == "part"]
+        sentences = [reading for reading in readings if reading.kind == "sentence" and reading.asks]
+        units = []
+        for sentence in sentences or [whole]:
+            inside = [part for part in parts if sentence.start <= part.start and part.end <= sentence.end]
+            units += inside or ([sentence] if sentence is not whole else [])
+        if not units:
+            units = parts
+        found, seen = [], set()
+        for unit in sorted(units, key=lambda reading: reading.start):
+            top = self._answerable_top(unit)
+            one_word = len(visitor_text.words(visitor_text.normalize(unit.text))) < 2
+            if (top is None or top["confidence"] < self.config["question_confidence"]
+                    or (one_word and top["confidence"] < self.config["one_word_question_confidence"])
+                    or top["name"] in seen):
+                continue
+            seen.add(top["name"])
+            found.append(unit)
+        return found
+
+    def _focus(self, readings: List[Reading]) -> Reading:
+        """The whole message, or its asking sentence when that is much surer (the question comes
+        last in a long message that tells its story first)."""
+        whole = readings[0]
+        best, best_confidence = whole, whole.top()["confidence"] + self.config["sentence_margin"]
+        if whole.top()["name"] not in self.topics:
+            # "Hello, I am from Brazil. What is the COPS?": the question, not the greeting.
+            best_confidence = min(whole.top()["confidence"], self.config["question_confidence"])
+        for reading in readings[1:]:
+            if reading.kind == "sentence" and reading.asks:
+                top = self._answerable_top(reading)
+                if top and top["confidence"] > best_confidence:
+                    best, best_confidence = reading, top["confidence"]
+        return best
+
+    def _about_the_year(self, probabilities: Dict[str, float], normalized: str, previous: Optional[str],
+                        follow_up: bool) -> Dict[str, float]:
+        """"And 2021?", "and the year after?" after a conference answer: the same question, of
+        that year (the message asks nothing else)."""
+        rest = visitor_text.words(visitor_text.without_year(normalized))
+        asks_nothing_else = len([word for word in rest if word not in _FILLER]) <= 1
+        if follow_up and asks_nothing_else and self.topics.get(previous) == self.topics.get(self.config["yearly_intents"][0]):
+            # The same question of another year; after a conference answer that is not of one
+            # year (what NASRO is, later conferences), the overview of that year's conference.
+            same = previous if previous in self.config["yearly_intents"] else self.config["yearly_intents"][0]
+            return {**{name: 0.0 for name in probabilities}, same: 1.0}
+        return probabilities
+
+    def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],
+                      previous: Optional[str]) -> Dict[str, float]:
+        """A follow-up is read within the last answer's topic: its intents count more, and only
+        they, and what the message by itself clearly asks, remain candidates."""
+        topic = self.topics.get(previous)
+        if topic is None:
+            return probabilities
+        boost = self.config["follow_up_boost"]
+        kept = {name: value * (boost if self.topics.get(name) == topic else 1.0)
+                for name, value in probabilities.items()
+                if self.topics.get(name) == topic or self.topics.get(name) is None
+                or alone.get(name, 0.0) >= self.config["clearly_asked"]}
+        return normalised(kept) if kept else probabilities
+
+    @staticmethod
+    def _set_intent(message: Message, probabilities: Dict[str, float]) -> None:
+        ranking = ranked(probabilities)
+        message.set(INTENT, ranking[0], add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking[:RANKING_LENGTH], add_to_output=True)
+
+    # --- the year -----------------------------------------------------------------------------
+
+    def _year_number(self, year_slot: Optional[str]) -> Optional[int]:
+        if year_slot is None:
+            return self.config["default_year"]
+        return int(year_slot) if str(year_slot).isdigit() else None
+
+    def _year_value(self, year: Optional[int]) -> str:
+        return str(year) if year in self.config["known_years"] else "other"
+
+    def _name_year(self, message: Message, text: str, normalized: str, follow_up: bool,
+                   previous: Optional[str], year_slot: Optional[str]) -> None:
+        """Sets `conference_year` when a conference question is about another year than the one
+        the conversation was at (none named and no follow-up: the 2019 conference)."""
+        yearly = self.config["yearly_intents"]
+        if message.get(INTENT, {}).get("name") not in yearly:
+            return
+        current = year_slot or str(self.config["default_year"])
+        mention = visitor_text.year_mentioned(text.lower(), self._year_number(year_slot), relative_ones=follow_up)
+        if mention:
+            value, start, end = self._year_value(mention[0]), mention[1], mention[2]
+        elif follow_up and previous in yearly:
+            return
+        else:
+            value, start, end = str(self.config["default_year"]), 0, len(text)
+        if value == current:
+            return
+        entity = {"entity": YEAR_ENTITY, "value": value, "start": start, "end": end,
+                  "extractor": self.__class__.__name__, "confidence_entity": 1.0}
+        message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)

@@ -1,0 +1,163 @@
+"""The intent classifier: logistic regression over TF-IDF-weighted words, word pairs and letter
+n-grams of the normalised text (components/text.py).
+
+It reads a message in several ways at once, so the components after it can choose: the whole
+message, each of its sentences when there are several (a long message with the question last),
+each part of a sentence that joins two questions ("the email and the phone number?"), and what
+follows a correction ("no, I meant ..."). The
+whole message's reading is the message's intent; the other readings are kept on the message for
+components/conversation_context.py and components/safety.py, and never stored.
+
+It does its own featurisation, unlike Rasa's classifiers, because a part of a message has to be
+featurised on its own, and Rasa's featurisers only featurise whole messages.
+"""
+
+import json
+from typing import Any, Dict, List, Optional, Text
+
+import numpy as np
+import skops.io as sio
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+from sklearn.feature_extraction.text import TfidfVectorizer
+from sklearn.linear_model import LogisticRegression
+from sklearn.pipeline import FeatureUnion, Pipeline
+
+from components import text as visitor_text
+from components.understanding import KNOWN_WORDS, READINGS, Reading, context_text, load_topics, previous_turns
+
+MODEL_FILE = "intent_classifier.skops"
+TITLES_FILE = "titles.json"
+RANKING_LENGTH = 10
+# skops loads only the types it knows to be safe; these are the ones this pipeline holds besides.
+EXPECTED_EXTRA_TYPES = {"scipy.sparse._csr.csr_matrix", "numpy.float64", "builtins.getattr"}
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
+class IntentClassifier(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # Inverse regularisation strength (bench/NOTES.md).
+            "C": 100.0,
+            "word_ngrams": [1, 2],
+            "char_ngrams": [1, 4],
+            # A word pair or letter n-gram seen in one example only is noise, and half of them:
+            # dropping them halves training time (bench/NOTES.md).
+            "min_df": 2,
+            "random_state": 42,
+            # The titles of the answers (the "did you mean" buttons'), read at training time.
+            "topics_file": "actions/replies.yml",
+        }
+
+    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+                 pipeline: Optional[Pipeline] = None, titles: Optional[Dict[str, str]] = None) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self._model_storage = model_storage
+        self._resource = resource
+        self.pipeline = pipeline
+        self.titles: Dict[str, str] = titles or {}
+        self.vocabulary = set()
+        self.intents: List[str] = []
+        if pipeline is not None:
+            self._prepare()
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "IntentClassifier":
+        return cls(config, model_storage, resource)
+
+    def _new_pipeline(self) -> Pipeline:
+        # Sublinear term frequencies: a word repeated in one message does not outweigh the others.
+        features = FeatureUnion([
+            ("words", TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngrams"]),
+                                      token_pattern=r"(?u)\b\w+\b", sublinear_tf=True,
+                                      min_df=self.config["min_df"])),
+            # Letter n-grams within words make typos ("numbr", "adress") look like the real word.
+            ("letters", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
+                                        sublinear_tf=True, min_df=self.config["min_df"])),
+        ])
+        # One-vs-rest with liblinear: a tenth of the multinomial fit's training time here, as
+        # accurate on the held-out and blind sets (bench/NOTES.md).
+        classifier = LogisticRegression(C=self.config["C"], solver="liblinear", class_weight="balanced",
+                                        random_state=self.config["random_state"])
+        return Pipeline([("features", features), ("classifier", classifier)])
+
+    def train(self, training_data: TrainingData) -> Resource:
+        examples = [example for example in training_data.intent_examples if example.get(TEXT)]
+        texts = [visitor_text.classifier_form(example.get(TEXT)) for example in examples]
+        labels = [example.get(INTENT) for example in examples]
+        self.pipeline = self._new_pipeline()
+        self.pipeline.fit(texts, labels)
+        self._prepare()
+        self.titles = {intent: topic.title for intent, topic in load_topics(self.config["topics_file"]).items()}
+        with self._model_storage.write_to(self._resource) as directory:
+            sio.dump(self.pipeline, directory / MODEL_FILE)
+            (directory / TITLES_FILE).write_text(json.dumps(self.titles), encoding="utf-8")
+        return self._resource
+
+    def _prepare(self) -> None:
+        classifier = self.pipeline.named_steps["classifier"]
+        # scikit-learn scores X @ coef_.T; for a sparse X a column-major coef_ saves SciPy a copy
+        # of the transposed matrix on every message (bench/NOTES.md).
+        classifier.coef_ = np.asfortranarray(classifier.coef_)
+        self.intents = list(classifier.classes_)
+        words = self.pipeline.named_steps["features"].transformer_list[0][1]
+        self.vocabulary = {term for term in words.vocabulary_ if " " not in term}
+
+    @classmethod
+    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+             execution_context: ExecutionContext, **kwargs: Any) -> "IntentClassifier":
+        # A model whose classifier cannot be read fails to load: an untrained classifier would send
+        # every question to the fallback without a word in the logs.
+        with model_storage.read_from(resource) as directory:
+            path = directory / MODEL_FILE
+            untrusted = sio.get_untrusted_types(file=path)
+            unexpected = set(untrusted) - EXPECTED_EXTRA_TYPES
+            if unexpected:
+                raise ValueError(f"{path} holds types this classifier never writes: {sorted(unexpected)}")
+            pipeline = sio.load(path, trusted=untrusted)
+            titles = json.loads((directory / TITLES_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, pipeline, titles)
+
+    def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
+        leaning_on = context_text(previous_turns(tracker), self.titles)
+        for message in messages:
+            text = message.get(TEXT) or ""
+            readings = self.readings(text, leaning_on)
+            whole = readings[0]
+            message.set(INTENT, whole.top(), add_to_output=True)
+            message.set(INTENT_RANKING_KEY, whole.ranked()[:RANKING_LENGTH], add_to_output=True)
+            message.set(READINGS, readings)
+            words = [word for word in visitor_text.normalize(text).split() if word.isalpha()]
+            known = [word for word in words if word in self.vocabulary]
+            # The share of known words is low for another language, random keys and markup.
+            message.set(KNOWN_WORDS, len(known) / len(words) if words else 0.0)
+        return messages
+
+    def readings(self, text: str, leaning_on: Optional[str] = None) -> List[Reading]:
+        """The whole message first, then the other ways of reading it (module docstring)."""
+        candidates = [Reading("whole", text, 0, len(text), True, {})]
+        found = visitor_text.sentences(text)
+        if len(found) > 1:
+            candidates += [Reading("sentence", s.text, s.start, s.end, s.asks, {}) for s in found]
+        for sentence in found:
+            candidates += [Reading("part", p.text, p.start, p.end, p.asks, {})
+                           for p in visitor_text.parts(sentence)]
+        normalized = visitor_text.normalize(text)
+        corrected = visitor_text.correction(normalized)
+        if corrected:
+            candidates.append(Reading("correction", corrected, 0, len(text), True, {}))
+        if leaning_on and visitor_text.is_follow_up(normalized):
+            candidates.append(Reading("in_context", f"{leaning_on} {corrected or normalized}", 0, len(text), True, {}))
+        # One call for every reading: the pipeline's overhead is paid once.
+        normalized_texts = [visitor_text.classifier_form(reading.text) for reading in candidates]
+        for reading, probabilities in zip(candidates, self.pipeline.predict_proba(normalized_texts)):
+            reading.probabilities = dict(zip(self.intents, probabilities.tolist()))
+        return candidates

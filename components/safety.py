@@ -1,0 +1,209 @@
+"""The safety check: a visitor in danger gets "call 911" before anything else, and one who speaks
+of suicide, self-harm or a crisis also gets the 988 Lifeline; nobody else gets either.
+
+It runs on every message of every channel, as the last NLU component before the fallback threshold
+(config.yml), so its word is final: a message it finds dangerous becomes `emergency` or
+`self_harm` whatever the classifier thought, even when the danger is one sentence of a longer
+question, and a message it does not find dangerous never is, even when the classifier guessed so
+(a question *about* emergencies, an idiom, a harmless follow-up). It decides from the words of
+components/safety_terms.yml, read on the whole message and on each of its sentences and parts,
+with the classifier's probability of `emergency` and `self_harm` as a second opinion for dangers
+the word lists do not name.
+
+Spanish is read too; a danger in Spanish sets the entity `language` to `es`, so the answers come
+in Spanish (domain.yml).
+"""
+
+import re
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, Iterable, List, Optional, Text
+
+import yaml
+from rasa.engine.graph import ExecutionContext, GraphComponent
+from rasa.engine.recipes.default_recipe import DefaultV1Recipe
+from rasa.engine.storage.resource import Resource
+from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
+from rasa.shared.nlu.training_data.message import Message
+
+from components import text as visitor_text
+from components.understanding import QUESTIONS, READINGS, Reading
+
+TERMS_FILE = Path(__file__).with_name("safety_terms.yml")
+EMERGENCY, CRISIS = "emergency", "self_harm"
+LANGUAGE_ENTITY = "language"
+LANGUAGES = {"english": "en", "spanish": "es"}
+_TAG = re.compile(r"<[^<>]*>")
+
+
+@dataclass
+class Lexicon:
+    """One language's word lists, compiled."""
+
+    report: List[re.Pattern]
+    danger: List[re.Pattern]
+    danger_if_happening: List[re.Pattern]
+    cries: List[re.Pattern]
+    self_harm: List[re.Pattern]
+    happening_now: List[re.Pattern]
+    happening: List[re.Pattern]
+    question: List[re.Pattern]
+    about: List[re.Pattern]
+    harmless: List[re.Pattern]
+    # Words that show a message is in this language (none: every message is read in it).
+    markers: set
+
+    def reads(self, normalized: str) -> bool:
+        return not self.markers or any(word in self.markers for word in normalized.split())
+
+    @classmethod
+    def from_terms(cls, terms: Dict[str, Any]) -> "Lexicon":
+        lists = {key: [re.compile(pattern) for pattern in terms.get(key) or []]
+                 for key in ("report", "danger", "danger_if_happening", "cries", "self_harm", "happening_now",
+                             "happening", "question", "about", "harmless")}
+        return cls(**lists, markers=set(terms.get("markers") or []))
+
+
+def _any(patterns: Iterable[re.Pattern], text: str) -> bool:
+    return any(pattern.search(text) for pattern in patterns)
+
+
+@DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=False)
+class SafetyCheck(GraphComponent):
+    @staticmethod
+    def get_default_config() -> Dict[Text, Any]:
+        return {
+            # With a sign that something is happening now, but no danger word, the classifier
+            # decides only when this sure ...
+            "classifier_alone": 0.85,
+            # ... and with a lesser danger word ("fell", "scared"), when this sure.
+            "classifier_with_words": 0.4,
+        }
+
+    def __init__(self, config: Dict[Text, Any], lexicons: Dict[str, Lexicon]) -> None:
+        self.config = {**self.get_default_config(), **config}
+        self.lexicons = lexicons
+
+    @classmethod
+    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
+               execution_context: ExecutionContext) -> "SafetyCheck":
+        terms = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
+        return cls(config, {language: Lexicon.from_terms(terms[language]) for language in LANGUAGES})
+
+    def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
+        language_slot = tracker.get_slot(LANGUAGE_ENTITY) if tracker is not None and LANGUAGE_ENTITY in tracker.slots else None
+        for message in messages:
+            text = message.get(TEXT) or ""
+            if text.startswith("/"):
+                continue  # a button's payload
+            readings: List[Reading] = message.get(READINGS) or []
+            verdict, language = self.assess(text, readings)
+            if verdict is None:
+                self._not_dangerous(message)
+            else:
+                self._dangerous(message, verdict, language, language_slot)
+        return messages
+
+    # --- the decision -------------------------------------------------------------------------
+
+    def assess(self, text: str, readings: List[Reading]) -> tuple:
+        """(`emergency`, `self_harm` or None, the language it was found in)."""
+        # What markup says inside its tags (an attribute's "stroke", "target") is no one's danger.
+        text = _TAG.sub(" ", text)
+        # (text, what the classifier makes of it, whether it is part of a question)
+        pieces = [(text, readings[0].probabilities if readings else {}, False)]
+        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities, reading.kind == "part" and reading.asks)
+                   for reading in readings[1:] if reading.kind in ("sentence", "part")]
+        shouting = _shouting(text)
+        found, language = None, None
+        for piece, probabilities, in_a_question in pieces:
+            for name, lexicon in self.lexicons.items():
+                verdict = self._judge(lexicon, piece, probabilities, shouting, in_a_question)
+                if verdict == CRISIS:
+                    return CRISIS, LANGUAGES[name]
+                if verdict == EMERGENCY and found is None:
+                    found, language = EMERGENCY, LANGUAGES[name]
+        return found, language
+
+    def _judge(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float], shouting: bool,
+               in_a_question: bool = False) -> Optional[str]:
+        found = self.evidence(lexicon, piece, shouting)
+        if found is None:
+            return None
+        # A part of a question ("... the difference between an SRO and an armed guard?") asks
+        # too, unless it tells of something happening ("..., also there's smoke under my door").
+        if in_a_question and not (found["now"] or found["happening"]):
+            found["question"] = True
+        # A message about such things (training, programs, statistics, the past, "what if") is no
+        # emergency, nor is a question about them, unless it also says one is happening now. A
+        # crisis may be told as a question ("what's the point ...?"): only the first rules it out.
+        about = found["about"] and not found["now"]
+        asks_about = (found["about"] or found["question"]) and not found["now"]
+        if found["self_harm"] and not about:
+            return CRISIS
+        happening = found["now"] or found["happening"]
+        if found["report"] or (found["danger"] and not asks_about) or (
+                found["danger_if_happening"] and happening and not asks_about):
+            return EMERGENCY
+        # The classifier's second opinion, for a lesser danger the lists cannot tell from harmless
+        # use ("he won't wake up", "my mom fell"); never on its own.
+        emergency, crisis = probabilities.get(EMERGENCY, 0.0), probabilities.get(CRISIS, 0.0)
+        sure = emergency + crisis
+        if asks_about or not (found["danger_if_happening"] or found["now"]):
+            return None  # (found["danger_if_happening"] here: without a sign of happening)
+        if (found["danger_if_happening"] and sure >= self.config["classifier_with_words"]) or sure >= self.config["classifier_alone"]:
+            return CRISIS if crisis > emergency else EMERGENCY
+        return None
+
+    @staticmethod
+    def evidence(lexicon: Lexicon, piece: str, shouting: bool = False) -> Optional[Dict[str, bool]]:
+        """Which of the word lists a piece of text matches (None: not in this language)."""
+        normalized = visitor_text.normalize(piece)
+        if not lexicon.reads(normalized):
+            return None
+        for pattern in lexicon.harmless:
+            normalized = pattern.sub(" ", normalized)
+        normalized = " ".join(normalized.split())
+        found = {key: _any(getattr(lexicon, key), normalized)
+                 for key in ("report", "danger", "danger_if_happening", "self_harm", "happening_now", "happening",
+                             "question", "about")}
+        found["now"] = found.pop("happening_now")
+        # A cry for help is a danger when it is written as one: now, in capitals or with "!".
+        if _any(lexicon.cries, normalized) and (found["now"] or shouting or "!" in piece):
+            found["danger_if_happening"] = found["happening"] = True
+        found["now"] = found["now"] or shouting
+        return found
+
+    # --- the message --------------------------------------------------------------------------
+
+    @staticmethod
+    def _dangerous(message: Message, verdict: str, language: str, language_slot: Optional[str]) -> None:
+        intent = {"name": verdict, "confidence": 1.0}
+        message.set(INTENT, intent, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
+        # No other answer in this turn: the questions asked alongside wait for the next.
+        message.data.pop(QUESTIONS, None)
+        entities = [entity for entity in message.get(ENTITIES) or [] if entity.get("entity") != "conference_year"]
+        if language != (language_slot or "en"):
+            text = message.get(TEXT) or ""
+            entities.append({"entity": LANGUAGE_ENTITY, "value": language, "start": 0, "end": len(text),
+                             "extractor": SafetyCheck.__name__, "confidence_entity": 1.0})
+        message.set(ENTITIES, entities, add_to_output=True)
+
+    @staticmethod
+    def _not_dangerous(message: Message) -> None:
+        """The classifier's guess of an emergency, overruled: the next likeliest intent instead."""
+        if (message.get(INTENT) or {}).get("name") not in (EMERGENCY, CRISIS):
+            return
+        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
+                   if entry["name"] not in (EMERGENCY, CRISIS)]
+        message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+
+
+def _shouting(text: str) -> bool:
+    """Written in capitals (three words or more): "HELP SOMEONE IS IN THE HOUSE"."""
+    letters = [char for char in text if char.isalpha()]
+    return len(text.split()) >= 3 and len(letters) >= 10 and sum(char.isupper() for char in letters) / len(letters) > 0.8

@@ -1,0 +1,240 @@
+"""How the NLU components read a visitor's text: one normalised form, its sentences and parts, and
+the cues that tell a follow-up, a correction or a year apart.
+
+Pure functions, shared by the classifier (components/intent_classifier.py), the conversation
+context (components/conversation_context.py), the safety check and the not-a-question filter, so
+all of them see the same words.
+"""
+
+import re
+import unicodedata
+from dataclasses import dataclass
+from typing import List, Optional, Tuple
+
+# Chat-speak and common short forms, written the way the training data spells them out. Only whole
+# words are replaced; "4" only between two words ("ph# 4 response ctr"), where it is never a count.
+SHORT_FORMS = {
+    "u": "you", "ur": "your", "r": "are", "y": "why", "pls": "please", "plz": "please",
+    "plse": "please", "pleez": "please", "thx": "thanks", "thnx": "thanks", "tnx": "thanks",
+    "thanx": "thanks", "ph": "phone", "fone": "phone", "phn": "phone", "tel": "telephone",
+    "num": "number", "nmbr": "number", "numbr": "number", "nbr": "number", "no#": "number",
+    "ctr": "center", "cntr": "center", "centre": "center", "info": "information",
+    "addy": "address", "addr": "address", "emial": "email", "e-mail": "email", "yr": "year",
+    "yrs": "years", "wat": "what", "wut": "what", "wht": "what", "wot": "what", "whats": "what is",
+    "wher": "where", "whr": "where", "wen": "when", "whn": "when", "hw": "how", "dat": "that",
+    "b4": "before", "2day": "today", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
+    "govt": "government", "dept": "department", "pd": "police department", "cuz": "because",
+    "coz": "because", "abt": "about", "w/": "with", "wanna": "want to", "gonna": "going to",
+    "gotta": "got to", "dunno": "do not know", "idk": "i do not know", "rn": "right now",
+    "ppl": "people", "hrs": "hours", "hr": "hour", "conf": "conference", "natl": "national",
+    "org": "organization", "skool": "school", "skul": "school", "ofc": "office", "mgr": "manager",
+    "kk": "ok", "k": "ok", "im": "i am", "i'm": "i am", "dont": "do not", "don't": "do not",
+    "cant": "can not", "can't": "can not", "wont": "will not", "won't": "will not",
+    "isnt": "is not", "isn't": "is not", "doesnt": "does not", "doesn't": "does not",
+    "didnt": "did not", "didn't": "did not", "theres": "there is", "there's": "there is",
+    "hes": "he is", "he's": "he is", "shes": "she is", "she's": "she is", "its": "it is",
+    "it's": "it is", "whos": "who is", "who's": "who is", "wheres": "where is",
+    "where's": "where is", "what's": "what is", "how's": "how is", "i've": "i have",
+    "ive": "i have", "i'd": "i would", "id": "i would", "i'll": "i will", "they're": "they are",
+    "theyre": "they are", "we're": "we are", "you're": "you are", "youre": "you are",
+    "tryin": "trying", "nite": "night", "somone": "someone", "sombody": "somebody", "ther": "there",
+    "thier": "their", "pleas": "please", "hlp": "help", "plz": "please", "asap": "asap",
+    "&": "and", "+": "and",
+}
+_WORD = re.compile(r"[a-z0-9]+(?:['/#][a-z0-9]*)?|[&+]")
+_BETWEEN_WORDS_FOUR = re.compile(r"(?<=[a-z]) 4 (?=[a-z])")
+# "ph#", "phone #", "#?" : a number sign is the word "number".
+_NUMBER_SIGN = re.compile(r"(?<=[a-z])#|#(?=\s|$|\?)")
+
+
+def fold(text: str) -> str:
+    """Lower case, accents and typographic quotes removed: "Teléfono’s" -> "telefono's"."""
+    text = unicodedata.normalize("NFKD", text)
+    text = "".join(char for char in text if not unicodedata.combining(char))
+    return text.replace("\u2019", "'").replace("\u2018", "'").replace("\u201c", '"').replace("\u201d", '"').lower()
+
+
+def normalize(text: str) -> str:
+    """The form every component classifies and matches: folded, letters repeated for emphasis
+    shortened ("pleeeease" -> "pleease"), short forms written out, one space between words."""
+    text = fold(text)
+    text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)
+    text = _NUMBER_SIGN.sub(" number ", text)
+    text = _BETWEEN_WORDS_FOUR.sub(" for ", f" {text} ").strip()
+    words = [SHORT_FORMS.get(word, word) for word in _WORD.findall(text)]
+    return " ".join(words)
+
+
+# The classifier reads a year as one of two words: 2019, the year of the facts, and any other
+# year. Which year is asked is the conversation context's business
+# (components/conversation_context.py); a year's digits would otherwise pull a question towards
+# whatever intent its training examples named that year in.
+YEAR_OF_THE_FACTS, OTHER_YEAR = "yearnineteen", "yearnumber"
+_ANY_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'\d\d\b")
+
+
+def classifier_form(text: str) -> str:
+    """What the intent classifier reads: the normalised text, its years as two words."""
+    return _ANY_YEAR.sub(lambda match: YEAR_OF_THE_FACTS if match.group(0) in ("2019", "'19") else OTHER_YEAR,
+                         normalize(text))
+
+
+def words(text: str) -> List[str]:
+    """The words of an already normalised text."""
+    return text.split()
+
+
+# --- sentences and parts ------------------------------------------------------------------------
+
+# A sentence ends at ? ! ; or a line break, or at a full stop that ends a word of three letters or
+# more ("...last week. What is"), so "U.S.", "N.E.", "a.m." and "no." do not cut a sentence.
+_SENTENCE_END = re.compile(r"[?!;\n]+|(?<=[A-Za-z]{3})\.+(?=\s|$)|(?<=\d{4})\.(?=\s)|\.{2,}|\s[-\u2013\u2014]+\s")
+# Where one question ends and the next begins inside a sentence.
+_PART_SEPARATOR = re.compile(
+    r",?\s+(?:and also|and then|and what about|and how about|and|also|plus|as well as|together with|"
+    r"along with|but|&|\+)\s+"
+    r"|,\s+(?=(?:what|where|when|who|how|which|is|are|can|could|do|does|did|will|would)\b)",
+    re.IGNORECASE,
+)
+_QUESTION_START = re.compile(
+    r"^(?:(?:hi|hello|hey|ok|okay|so|and|also|but|please|pls|quick question|just|now)[,!\s]+)*"
+    r"(?:what|whats|what's|wat|where|wheres|where's|when|who|whos|who's|whom|whose|which|why|how|"
+    r"is|are|was|were|do|does|did|can|could|will|would|should|may|might|shall|have|has|any|"
+    r"tell|give|gimme|send|show|list|explain|share|provide|find|get me|need|i need|i want|i'd like|"
+    r"i would like|looking for|i'm looking|im looking|wondering|i wonder|help|kindly|please)\b",
+    re.IGNORECASE,
+)
+
+
+@dataclass(frozen=True)
+class Part:
+    """A stretch of the visitor's text that may ask something on its own."""
+
+    text: str
+    start: int
+    end: int
+    # Ends with a question mark or reads like a question or request (not like background).
+    asks: bool
+
+
+def _spans(text: str, pattern: re.Pattern, offset: int = 0) -> List[Tuple[int, int]]:
+    spans, start = [], 0
+    for match in pattern.finditer(text):
+        spans.append((start, match.start()))
+        start = match.end()
+    spans.append((start, len(text)))
+    return [(offset + a, offset + b) for a, b in spans if text[a:b].strip(" ,.-")]
+
+
+def _asks(sentence: str, ends_with_question_mark: bool) -> bool:
+    return ends_with_question_mark or bool(_QUESTION_START.match(sentence.strip(" ,.-\"'")))
+
+
+def sentences(text: str) -> List[Part]:
+    """The message's sentences; when none reads like a question, the last one is taken to ask
+    ("I've tried all week. JUST GIVE ME THE NUMBER")."""
+    found = []
+    for start, end in _spans(text, _SENTENCE_END):
+        stripped = text[start:end].strip()
+        if not stripped:
+            continue
+        start += text[start:end].index(stripped)
+        question_mark = text[start + len(stripped):start + len(stripped) + 3].lstrip(" ").startswith("?")
+        found.append(Part(stripped, start, start + len(stripped), _asks(stripped, question_mark)))
+    if found and not any(sentence.asks for sentence in found):
+        last = found[-1]
+        found[-1] = Part(last.text, last.start, last.end, True)
+    return found
+
+
+def parts(sentence: Part) -> List[Part]:
+    """The questions a sentence joins with "and", "also", "plus" ... ("the email and the phone
+    number?"); a part of an asking sentence asks too."""
+    found = []
+    for start, end in _spans(sentence.text, _PART_SEPARATOR, sentence.start):
+        piece = sentence.text[start - sentence.start:end - sentence.start].strip(" ,")
+        if piece:
+            found.append(Part(piece, start, end, sentence.asks or _asks(piece, False)))
+    return found if len(found) > 1 else []
+
+
+# --- cues ---------------------------------------------------------------------------------------
+
+# A follow-up leans on the previous turn: it opens with "and ...", "what about ...", or refers back.
+_FOLLOW_UP_OPENER = re.compile(
+    r"^(?:ok(?:ay)?|so|oh|cool|great|thanks|thank you|right|hmm)?[,\s]*"
+    r"(?:and|also|what about|how about|and what about|and how about|what of|plus|but|then|"
+    r"same for|same question for|ok and|so what about)\b"
+)
+_REFERS_BACK = re.compile(
+    r"\b(?:it|its|that|this|they|them|their|theirs|there|those|these|he|she|him|her|his|hers|"
+    r"that one|this one|the same|same one|the other one|the one|which one|one)\b"
+)
+# "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
+CORRECTION = re.compile(
+    r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"
+    r"that is not (?:it|what i (?:meant|asked))|sorry|actually|oops)\b[,.!\s]*)+"
+    r"(?:i (?:meant|mean|wanted|asked(?: for| about)?)|i was asking(?: about| for)?|"
+    r"what i (?:meant|want) (?:is|was))?[,:\s]*"
+    r"|^i (?:meant|mean)\b[,:\s]*"
+)
+
+
+def is_follow_up(normalized: str) -> bool:
+    """Whether a message leans on the one before: opens like a follow-up, refers back, or is too
+    short to say what it is about."""
+    return bool(
+        _FOLLOW_UP_OPENER.match(normalized)
+        or _REFERS_BACK.search(normalized)
+        or len(words(normalized)) <= 4
+    )
+
+
+def correction(normalized: str) -> Optional[str]:
+    """What the visitor meant, when the message corrects the last answer ("no, i meant the
+    phone" -> "the phone"); None when it is not a correction or says nothing more than "no"."""
+    match = CORRECTION.match(normalized)
+    if not match or not match.group(0).strip():
+        return None
+    rest = normalized[match.end():].strip()
+    return rest or None
+
+
+# --- years --------------------------------------------------------------------------------------
+
+_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b")
+_NEXT_YEAR = re.compile(r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\ba year later\b")
+_PREVIOUS_YEAR = re.compile(r"\b(?:the )?(?:previous|preceding|prior) year\b|\bthe year before\b|\ba year earlier\b")
+# In a follow-up, "the next one" is next year's conference; asked afresh it means the upcoming one.
+_NEXT_ONE = re.compile(r"\b(?:the )?(?:next|following) (?:one|conference)\b|\bthe one after\b")
+_PREVIOUS_ONE = re.compile(r"\b(?:the )?(?:previous|last|prior) (?:one|conference)\b|\bthe one before\b")
+
+
+def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool = False) -> Optional[Tuple[Optional[int], int, int]]:
+    """(year, start, end) of the year a lower-case text names; "the next year", "the year before"
+    (and, with `relative_ones`, "the next one") are counted from `context_year`, and are None when
+    that is unknown. None if no year is named."""
+    match = _YEAR.search(text)
+    if match:
+        value = int(match.group(0)) if match.group(1) is None else 2000 + int(match.group(1))
+        return value, match.start(), match.end()
+    relative = [(_NEXT_YEAR, 1), (_PREVIOUS_YEAR, -1)]
+    if relative_ones:
+        relative += [(_NEXT_ONE, 1), (_PREVIOUS_ONE, -1)]
+    for pattern, step in relative:
+        match = pattern.search(text)
+        if match:
+            return (None if context_year is None else context_year + step), match.start(), match.end()
+    return None
+
+
+def names_a_year(text: str) -> bool:
+    """Whether the text writes out a year ("2020", "'21"), rather than "the next year"."""
+    return bool(_YEAR.search(text))
+
+
+def without_year(normalized: str) -> str:
+    """The message with its year (or "the next year") taken out: what else it asks."""
+    for pattern in (_YEAR, _NEXT_YEAR, _PREVIOUS_YEAR, _NEXT_ONE, _PREVIOUS_ONE):
+        normalized = pattern.sub(" ", normalized)
+    return " ".join(normalized.split())

@@ -1,0 +1,112 @@
+"""What the NLU components of this project hand each other on a message, and read of the
+conversation: the classifier's readings, the keys they are kept under, the topics of the answers,
+and the visitor's previous turns.
+"""
+
+from dataclasses import dataclass
+from pathlib import Path
+from typing import Any, Dict, List, Optional
+
+import yaml
+from rasa.shared.core.events import Restarted, SessionStarted, UserUttered, UserUtteranceReverted
+from rasa.shared.core.trackers import DialogueStateTracker
+
+# Keys of a message's data. The first two are for the components only (never stored); QUESTIONS
+# is part of the NLU's output, read by components/every_question_policy.py and the actions.
+READINGS = "readings"
+KNOWN_WORDS = "known_word_share"
+QUESTIONS = "questions"
+# Intents after which a follow-up has lost its thread.
+THREAD_BREAKERS = {"emergency", "self_harm", "not_a_question", "other_language"}
+# A question in the domain the facts do not answer: its words still set the topic.
+UNANSWERED = "unknown_fact"
+# Turns looked back for the topic: beyond that a follow-up has lost its thread too.
+LOOK_BACK_TURNS = 3
+
+
+@dataclass
+class Reading:
+    """One way of reading a message, with what the classifier makes of it."""
+
+    kind: str  # whole, sentence, part, correction, in_context
+    text: str
+    start: int
+    end: int
+    # Ends with a question mark or reads like a question or request (not like background).
+    asks: bool
+    probabilities: Dict[str, float]
+
+    def ranked(self, exclude=()) -> List[Dict[str, Any]]:
+        return [
+            {"name": name, "confidence": confidence}
+            for name, confidence in sorted(self.probabilities.items(), key=lambda item: -item[1])
+            if name not in exclude
+        ]
+
+    def top(self, exclude=()) -> Dict[str, Any]:
+        ranked = self.ranked(exclude)
+        return ranked[0] if ranked else {"name": None, "confidence": 0.0}
+
+
+@dataclass(frozen=True)
+class Topic:
+    name: str
+    # How the question is named on buttons ("What NASRO is"): it says what the answer was about.
+    title: str
+
+
+def load_topics(replies_file: Path) -> Dict[str, Topic]:
+    """intent -> its topic and title, for every intent answered with a fact (actions/replies.yml,
+    read when the model is trained and kept in it)."""
+    raw = yaml.safe_load(Path(replies_file).read_text(encoding="utf-8"))
+    return {intent: Topic(topic, title)
+            for topic, questions in raw["topics"].items() for intent, title in questions.items()}
+
+
+@dataclass(frozen=True)
+class Turn:
+    intent: Optional[str]
+    text: str
+
+
+def previous_turns(tracker: Optional[DialogueStateTracker]) -> List[Turn]:
+    """The visitor's last turns of this session, latest first, as the conversation kept them
+    (messages that the two-stage fallback took back are left out)."""
+    if tracker is None:
+        return []
+    turns: List[Turn] = []
+    taken_back = 0
+    for event in reversed(tracker.events):
+        if isinstance(event, (SessionStarted, Restarted)):
+            break
+        if isinstance(event, UserUtteranceReverted):
+            taken_back += 1
+        elif isinstance(event, UserUttered):
+            if taken_back:
+                taken_back -= 1
+                continue
+            turns.append(Turn(event.intent_name, event.text or ""))
+            if len(turns) == LOOK_BACK_TURNS:
+                break
+    return turns
+
+
+def last_answered(turns: List[Turn], answerable) -> Optional[str]:
+    """The intent of the last question answered with a fact, unless an emergency or a message
+    that was no question came after it."""
+    for turn in turns:
+        if turn.intent in answerable:
+            return turn.intent
+        if turn.intent in THREAD_BREAKERS:
+            return None
+    return None
+
+
+def context_text(turns: List[Turn], titles: Dict[str, str]) -> Optional[str]:
+    """What a follow-up may lean on: the title of the last answer given with a fact, or the
+    visitor's last question itself when the assistant had no answer to it ("how much is the
+    course?" ... "how long is it at least?")."""
+    if turns and turns[0].intent == UNANSWERED:
+        return turns[0].text
+    previous = last_answered(turns, titles)
+    return titles.get(previous) if previous else None
