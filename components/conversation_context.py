@@ -76,6 +76,7 @@ class ConversationContext(GraphComponent):
             "follow_up_boost": 4.0,
             # ... unless the message by itself asks another topic's question this clearly.
             "clearly_asked": 0.3,
+            "follow_up_sharpening": 2.0,
             # Each of two questions in one message must be at least this likely on its own, and
             # a one-word question ("email + address?") more (a split of "crisis prevention and
             # response" must not read "response" alone as the Response Center).
@@ -159,10 +160,11 @@ class ConversationContext(GraphComponent):
             # As sure as the least sure of the questions.
             probabilities[first.top()["name"]] = min(question.top()["confidence"] for question in questions)
             self._set_intent(message, probabilities)
-            self._name_year(message, text, normalized, False, previous, year_slot)
+            self._name_year(message, text, first, False, previous, year_slot)
             return
 
-        probabilities = self._focus(readings).probabilities
+        focus = self._focus(readings)
+        probabilities = focus.probabilities
         if "correction" in by_kind:
             probabilities = dict(by_kind["correction"].probabilities)
             if previous is not None:
@@ -174,10 +176,12 @@ class ConversationContext(GraphComponent):
             probabilities = self._about_the_year(probabilities, normalized, previous, follow_up)
             later = self.config["later_conferences_intent"]
             if visitor_text.names_a_year(normalized) and later in probabilities:
-                # "Was there a conference in 2020?" asks about that year's conference, not about
-                # the ones after 2019 in general.
-                overview = self.config["yearly_intents"][0]
-                probabilities[overview] = probabilities.get(overview, 0.0) + probabilities.pop(later)
+                # "Where was the 2021 one?" asks about that year's conference, not about the ones
+                # after 2019 in general: what else it asks tells which answer.
+                probabilities = normalised({name: value for name, value in probabilities.items() if name != later})
+            if mention[0] is not None and self._year_value(mention[0]) == "other":
+                # Every conference answer says the same of a year the facts do not cover.
+                probabilities = self._merge_yearly(probabilities)
         # Whether it is a question at all, components/not_a_question.py has decided: here it is one.
         probabilities = {name: value for name, value in probabilities.items() if name not in NO_QUESTION}
         if follow_up:
@@ -189,7 +193,7 @@ class ConversationContext(GraphComponent):
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS):
                 probabilities[previous] = probabilities.pop(understood)
         self._set_intent(message, probabilities)
-        self._name_year(message, text, normalized, follow_up, previous, year_slot)
+        self._name_year(message, text, focus, follow_up, previous, year_slot)
 
     def _answerable_top(self, reading: Reading) -> Optional[Dict[str, Any]]:
         top = reading.top()
@@ -246,19 +250,31 @@ class ConversationContext(GraphComponent):
             return {**{name: 0.0 for name in probabilities}, same: 1.0}
         return probabilities
 
+    def _merge_yearly(self, probabilities: Dict[str, float]) -> Dict[str, float]:
+        yearly = [name for name in self.config["yearly_intents"] if name in probabilities]
+        if not yearly:
+            return probabilities
+        best = max(yearly, key=probabilities.get)
+        merged = {name: value for name, value in probabilities.items() if name not in yearly}
+        merged[best] = sum(probabilities[name] for name in yearly)
+        return merged
+
     def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],
                       previous: Optional[str]) -> Dict[str, float]:
         """A follow-up is read within the last answer's topic: its intents count more, and only
-        they, and what the message by itself clearly asks, remain candidates."""
+        they, and what the message by itself clearly asks, remain candidates. (After a question
+        that had no answer there is no topic: the words of that question did their part.)"""
         topic = self.topics.get(previous)
-        if topic is None:
-            return probabilities
-        boost = self.config["follow_up_boost"]
+        boost = self.config["follow_up_boost"] if topic is not None else 1.0
         kept = {name: value * (boost if self.topics.get(name) == topic else 1.0)
                 for name, value in probabilities.items()
-                if self.topics.get(name) == topic or self.topics.get(name) is None
+                if topic is None or self.topics.get(name) == topic or self.topics.get(name) is None
                 or alone.get(name, 0.0) >= self.config["clearly_asked"]}
-        return normalised(kept) if kept else probabilities
+        if not kept:
+            kept = probabilities
+        # Read in its thread, a follow-up is surer than its few words alone (squared, then
+        # normalised: "where?" after the Director's message is the conference's place).
+        return normalised({name: value ** self.config["follow_up_sharpening"] for name, value in kept.items()})
 
     @staticmethod
     def _set_intent(message: Message, probabilities: Dict[str, float]) -> None:
@@ -276,15 +292,21 @@ class ConversationContext(GraphComponent):
     def _year_value(self, year: Optional[int]) -> str:
         return str(year) if year in self.config["known_years"] else "other"
 
-    def _name_year(self, message: Message, text: str, normalized: str, follow_up: bool,
+    def _name_year(self, message: Message, text: str, asking: Reading, follow_up: bool,
                    previous: Optional[str], year_slot: Optional[str]) -> None:
         """Sets `conference_year` when a conference question is about another year than the one
-        the conversation was at (none named and no follow-up: the 2019 conference)."""
+        the conversation was at (none named and no follow-up: the 2019 conference). The year is
+        looked for where the question is asked first ("I missed 2019 ... where was 2021?")."""
         yearly = self.config["yearly_intents"]
         if message.get(INTENT, {}).get("name") not in yearly:
             return
         current = year_slot or str(self.config["default_year"])
-        mention = visitor_text.year_mentioned(text.lower(), self._year_number(year_slot), relative_ones=follow_up)
+        context_year = self._year_number(year_slot)
+        mention = visitor_text.year_mentioned(text[asking.start:asking.end].lower(), context_year, relative_ones=follow_up)
+        if mention:
+            mention = (mention[0], asking.start + mention[1], asking.start + mention[2])
+        else:
+            mention = visitor_text.year_mentioned(text.lower(), context_year, relative_ones=follow_up)
         if mention:
             value, start, end = self._year_value(mention[0]), mention[1], mention[2]
         elif follow_up and previous in yearly:

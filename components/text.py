@@ -126,8 +126,23 @@ def _spans(text: str, pattern: re.Pattern, offset: int = 0) -> List[Tuple[int, i
     return [(offset + a, offset + b) for a, b in spans if text[a:b].strip(" ,.-")]
 
 
+# A request written as a statement: "I would be grateful if you could inform me of ...".
+_REQUEST = re.compile(
+    r"\b(?:could you|can you|would you|will you|please|pls|kindly|i would like|i'd like|i want|i need|"
+    r"tell me|let me know|inform me|advise|i am looking for|i'm looking for|wondering|grateful if)\b",
+    re.IGNORECASE,
+)
+# The end of a letter, which asks nothing.
+_CLOSING = re.compile(
+    r"^(?:with )?(?:kind |best |warm |many )?(?:regards|thanks|thank you|sincerely|respectfully|cheers|"
+    r"yours(?: (?:faithfully|sincerely|truly))?|respectfully yours|all the best)\W*$",
+    re.IGNORECASE,
+)
+
+
 def _asks(sentence: str, ends_with_question_mark: bool) -> bool:
-    return ends_with_question_mark or bool(_QUESTION_START.match(sentence.strip(" ,.-\"'")))
+    stripped = sentence.strip(" ,.-\"'")
+    return ends_with_question_mark or bool(_QUESTION_START.match(stripped) or _REQUEST.search(stripped))
 
 
 def sentences(text: str) -> List[Part]:
@@ -140,10 +155,11 @@ def sentences(text: str) -> List[Part]:
             continue
         start += text[start:end].index(stripped)
         question_mark = text[start + len(stripped):start + len(stripped) + 3].lstrip(" ").startswith("?")
-        found.append(Part(stripped, start, start + len(stripped), _asks(stripped, question_mark)))
+        closing = bool(_CLOSING.match(stripped))
+        found.append(Part(stripped, start, start + len(stripped), _asks(stripped, question_mark) and not closing))
     if found and not any(sentence.asks for sentence in found):
-        last = found[-1]
-        found[-1] = Part(last.text, last.start, last.end, True)
+        last = max((i for i, sentence in enumerate(found) if not _CLOSING.match(sentence.text)), default=len(found) - 1)
+        found[last] = Part(found[last].text, found[last].start, found[last].end, True)
     return found
 
 
