@@ -92,7 +92,7 @@ class ContactData:
 
 
 def tel_uri(phone: str) -> str:
-    """A clickable phone number: 800-421-6770 -> tel:+18004216770."""
+    """A phone number written with hyphens as a tel: address (the number of digits kept)."""
     return "tel:+1" + phone.replace("-", "")
 
 

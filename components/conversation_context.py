@@ -207,9 +207,9 @@ class ConversationContext(GraphComponent):
         units = []
         for sentence in sentences or [whole]:
             inside = [part for part in parts if sentence.start <= part.start and part.end <= sentence.end]
-            units += inside or ([sentence] if sentence is not whole else [])
+            units += [part for part in inside if part.asks] if inside else ([sentence] if sentence is not whole else [])
         if not units:
-            units = parts
+            units = [part for part in parts if part.asks]
         found, seen = [], set()
         for unit in sorted(units, key=lambda reading: reading.start):
             top = self._answerable_top(unit)

@@ -30,7 +30,7 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from components import text as visitor_text
-from components.understanding import KNOWN_WORDS, READINGS, Reading, context_text, load_topics, previous_turns
+from components.understanding import READINGS, Reading, context_text, load_topics, previous_turns
 
 MODEL_FILE = "intent_classifier.skops"
 TITLES_FILE = "titles.json"
@@ -63,7 +63,6 @@ class IntentClassifier(GraphComponent):
         self._resource = resource
         self.pipeline = pipeline
         self.titles: Dict[str, str] = titles or {}
-        self.vocabulary = set()
         self.intents: List[str] = []
         if pipeline is not None:
             self._prepare()
@@ -108,8 +107,6 @@ class IntentClassifier(GraphComponent):
         # of the transposed matrix on every message (bench/NOTES.md).
         classifier.coef_ = np.asfortranarray(classifier.coef_)
         self.intents = list(classifier.classes_)
-        words = self.pipeline.named_steps["features"].transformer_list[0][1]
-        self.vocabulary = {term for term in words.vocabulary_ if " " not in term}
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -135,10 +132,6 @@ class IntentClassifier(GraphComponent):
             message.set(INTENT, whole.top(), add_to_output=True)
             message.set(INTENT_RANKING_KEY, whole.ranked()[:RANKING_LENGTH], add_to_output=True)
             message.set(READINGS, readings)
-            words = [word for word in visitor_text.normalize(text).split() if word.isalpha()]
-            known = [word for word in words if word in self.vocabulary]
-            # The share of known words is low for another language, random keys and markup.
-            message.set(KNOWN_WORDS, len(known) / len(words) if words else 0.0)
         return messages
 
     def readings(self, text: str, leaning_on: Optional[str] = None) -> List[Reading]:

@@ -163,14 +163,24 @@ def sentences(text: str) -> List[Part]:
     return found
 
 
+# A part that tells rather than asks: "I'm a vice principal, how do I ...", "we have 9 officers".
+_STATEMENT = re.compile(
+    r"^(?:i|i'm|im|i've|ive|we|we're|my|our|he|she|they|it|it's|this|that|there|there's)\b"
+    r"|\b(?:am|is|are|was|were)\b",
+    re.IGNORECASE,
+)
+
+
 def parts(sentence: Part) -> List[Part]:
     """The questions a sentence joins with "and", "also", "plus" ... ("the email and the phone
-    number?"); a part of an asking sentence asks too."""
+    number?"). A part of an asking sentence asks too, unless it tells something itself ("I'm a
+    vice principal, how do I ...")."""
     found = []
     for start, end in _spans(sentence.text, _PART_SEPARATOR, sentence.start):
         piece = sentence.text[start - sentence.start:end - sentence.start].strip(" ,")
         if piece:
-            found.append(Part(piece, start, end, sentence.asks or _asks(piece, False)))
+            asks = _asks(piece, False) or (sentence.asks and not _STATEMENT.search(piece))
+            found.append(Part(piece, start, end, asks))
     return found if len(found) > 1 else []
 
 

@@ -11,10 +11,9 @@ import yaml
 from rasa.shared.core.events import Restarted, SessionStarted, UserUttered, UserUtteranceReverted
 from rasa.shared.core.trackers import DialogueStateTracker
 
-# Keys of a message's data. The first two are for the components only (never stored); QUESTIONS
+# Keys of a message's data. READINGS is for the components only (never stored); QUESTIONS
 # is part of the NLU's output, read by components/every_question_policy.py and the actions.
 READINGS = "readings"
-KNOWN_WORDS = "known_word_share"
 QUESTIONS = "questions"
 # Intents after which a follow-up has lost its thread.
 THREAD_BREAKERS = {"emergency", "self_harm", "not_a_question", "other_language"}

@@ -27,15 +27,19 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from scripts.ask import DEFAULT_URL, ask  # noqa: E402  (needs ROOT on the path)
+from actions import contact_data  # noqa: E402  (needs ROOT on the path)
+from actions.contact_data import tel_uri  # noqa: E402
+from scripts.ask import DEFAULT_URL, ask  # noqa: E402
+
+DATA = contact_data.load()
 
 # "I don't have that information", "I don't know who ...", "that's outside what I can answer".
 DOES_NOT_KNOW = re.compile(r"\bI (?:don't|do not) (?:have|know)\b|outside what I can answer|can't decide", re.IGNORECASE)
 # What a reply may say without stating a fact: the Response Center's contacts and hours, and the
 # topics the assistant covers ("the NASRO 2019 conference").
 CONTACTS = re.compile(
-    r"800-421-6770|tel:\+18004216770|AskCopsRC@usdoj\.gov|mailto:AskCopsRC@usdoj\.gov|9:00 a\.m\.|5:00 p\.m\."
-    r"|NASRO 2019 (?:annual )?conference|https://cops\.usdoj\.gov\)?(?=[)\s]|$)",
+    "|".join(re.escape(detail) for detail in (DATA.phone, tel_uri(DATA.phone), DATA.email, DATA.hours))
+    + r"|NASRO 2019 (?:annual )?conference|" + re.escape(DATA.links["cops_home"].url) + r"\)?(?=[)\s]|$)",
     re.IGNORECASE,
 )
 # A fact: a figure, a date, a web or e-mail address, or one of the names and terms of FACTS.md.

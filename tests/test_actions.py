@@ -17,6 +17,9 @@ PHONE = "800-421-6770"
 EMAIL = "AskCopsRC@usdoj.gov"
 FEEDBACK_EMAIL = "CPDispatch@usdoj.gov"
 HOME = "https://cops.usdoj.gov"
+HOURS = "Monday to Friday, 9:00 a.m. to 5:00 p.m."
+PRESS_EMAIL = "cops.office.public.affairs@usdoj.gov"
+PRESS_PHONE = "202-514-9079"
 
 
 def make_tracker(
@@ -200,17 +203,18 @@ def test_did_you_mean_offers_the_three_likeliest_questions_and_something_else():
     ]
 
 
-def test_did_you_mean_puts_911_first_when_it_may_be_an_emergency():
+def test_did_you_mean_never_puts_911_in_front_of_a_harmless_question():
+    """The safety check (components/safety.py) has found the message harmless before the fallback
+    runs: an emergency among the likeliest intents must not alarm the visitor."""
     ranking = [
         {"name": "nlu_fallback", "confidence": 0.5},
         {"name": "what_is_sro", "confidence": 0.3},
         {"name": "emergency", "confidence": 0.25},
         {"name": "ask_phone", "confidence": 0.1},
     ]
-    messages, _ = run(actions.ActionAskAffirmation(), make_tracker("nlu_fallback", ranking=ranking))
-    assert len(messages) == 2
-    assert messages[0]["response"] == "utter_emergency"
-    assert "Did you mean" in messages[1]["text"]
+    message = only_message(run(actions.ActionAskAffirmation(), make_tracker("nlu_fallback", ranking=ranking))[0])
+    assert "911" not in message["text"]
+    assert "/emergency" not in [button["payload"] for button in message["buttons"]]
 
 
 def test_did_you_mean_says_nothing_of_911_when_no_emergency_is_likely():
@@ -230,12 +234,98 @@ def test_ask_rephrase():
     assert "other words" in message["text"]
 
 
-def test_giving_up_says_what_it_covers_and_gives_phone_and_email():
+def test_giving_up_says_what_it_covers_and_offers_a_person():
     messages, events = run(actions.ActionGiveUp(), make_tracker("nlu_fallback", "cmdline"))
     assert len(messages) == 2
     assert "SRO training" in messages[0]["text"]
     assert PHONE in messages[1]["text"] and EMAIL in messages[1]["text"]
+    assert HOURS in messages[1]["text"]
     assert events == [UserUtteranceReverted()]
+
+
+def not_understood_twice(channel: str = "cmdline") -> Tracker:
+    """A visitor whose message was not understood, then "something else", then another one."""
+    events = []
+    for text, intent in (("blorp", "nlu_fallback"), ("/out_of_scope", "out_of_scope"), ("zorp", "nlu_fallback")):
+        parse = {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": [],
+                 "intent_ranking": RANKING}
+        events += [{"event": "action", "name": "action_listen"},
+                   {"event": "user", "text": text, "parse_data": parse, "input_channel": channel}]
+    return Tracker("visitor-1", {}, events[-1]["parse_data"], events, False, None, {}, "action_listen")
+
+
+def test_did_you_mean_the_first_time_offers_no_person():
+    messages, _ = run(actions.ActionAskAffirmation(), make_tracker("nlu_fallback", "cmdline", ranking=RANKING))
+    assert PHONE not in "\n".join(message["text"] for message in messages)
+
+
+def test_not_understood_twice_in_a_row_offers_the_response_center_itself():
+    messages, _ = run(actions.ActionAskAffirmation(), not_understood_twice())
+    assert "Did you mean" in messages[0]["text"]
+    offer = messages[-1]["text"]
+    assert "talk to a person" in offer
+    assert PHONE in offer and EMAIL in offer and HOURS in offer
+
+
+# --- a person, the press, what the facts do not say --------------------------------------------
+
+
+def test_a_person_gets_the_response_center_phone_hours_and_email():
+    message = only_message(run(actions.ActionGivePerson(), make_tracker("ask_person", "socketio"))[0])
+    assert "can't pass this chat to a person" in message["text"]
+    assert f"[{PHONE}](tel:+18004216770)" in message["text"]
+    assert HOURS in message["text"] and f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
+
+
+def test_the_press_gets_public_affairs_not_the_response_center():
+    text = only_message(run(actions.ActionGivePress(), make_tracker("ask_press", "cmdline"))[0])["text"]
+    assert PRESS_EMAIL in text and PRESS_PHONE in text
+    assert PHONE not in text
+
+
+def test_a_question_the_facts_do_not_answer_says_so_and_who_can_tell():
+    text = only_message(run(actions.ActionGiveUnknown(), make_tracker("unknown_fact", "cmdline"))[0])["text"]
+    assert "I don't have that information" in text
+    assert PHONE in text and EMAIL in text and HOME in text and "https://www.nasro.org" in text
+
+
+# --- two questions in one message ----------------------------------------------------------------
+
+
+def two_questions_tracker(answered: List[str]) -> Tracker:
+    """ "what's the email and the phone number?" after the actions in `answered` ran."""
+    latest = {"text": "what's the email and the phone number?", "intent": {"name": "ask_email", "confidence": 0.8},
+              "entities": [], "intent_ranking": [], "questions": ["ask_email", "ask_phone"]}
+    events = [{"event": "action", "name": "action_listen"},
+              {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"}]
+    events += [{"event": "action", "name": name} for name in answered]
+    return Tracker("visitor-1", {}, latest, events, False, None, {}, answered[-1] if answered else "action_listen")
+
+
+def test_in_a_message_with_two_questions_only_the_last_answer_offers_next_questions():
+    first = only_message(run(actions.ActionGiveEmail(), two_questions_tracker([]))[0])
+    second = only_message(run(actions.ActionGivePhone(), two_questions_tracker(["action_give_email"]))[0])
+    assert EMAIL in first["text"] and first["buttons"] == []
+    assert PHONE in second["text"] and second["buttons"]
+
+
+def test_the_link_follows_the_answer_just_given_not_the_message_intent():
+    latest = {"text": "where was it and who opened it?", "intent": {"name": "conference_location", "confidence": 0.8},
+              "entities": [], "intent_ranking": [], "questions": ["conference_location", "what_is_nasro"]}
+    events = [{"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"},
+              {"event": "action", "name": "utter_conference_location"}, {"event": "action", "name": "action_share_link"},
+              {"event": "action", "name": "utter_what_is_nasro"}]
+    tracker = Tracker("visitor-1", {}, latest, events, False, None, {}, "utter_what_is_nasro")
+    message = only_message(run(actions.ActionShareLink(), tracker)[0])
+    assert message["text"].endswith("](https://www.nasro.org)")
+
+
+def test_a_conference_of_another_year_links_to_nasro_not_the_2019_article():
+    tracker = make_tracker("conference_location")
+    tracker.slots["conference_year"] = "2021"
+    assert only_message(run(actions.ActionShareLink(), tracker)[0])["text"].endswith("](https://www.nasro.org)")
+    tracker.slots["conference_year"] = "2019"
+    assert "08-2019/nasro.html" in only_message(run(actions.ActionShareLink(), tracker)[0])["text"]
 
 
 def test_out_of_scope_referral_gives_phone_and_email():

@@ -14,7 +14,8 @@ MIN_TRAINING_EXAMPLES = 15
 MIN_HOLDOUT_EXAMPLES = 3
 ANNOTATION = re.compile(r"\[([^\]]*)\]\{[^}]*\}")
 # Intents the action server answers directly (no fact in domain.yml, no "more information" link).
-BASICS = {"greet", "goodbye", "thank", "bot_challenge", "help", "affirm", "deny", "out_of_scope", "emergency"}
+BASICS = {"greet", "goodbye", "thank", "bot_challenge", "help", "affirm", "deny", "out_of_scope", "emergency",
+          "self_harm", "unknown_fact", "not_a_question", "other_language"}
 
 
 def load(path: Path):
