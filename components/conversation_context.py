@@ -243,7 +243,8 @@ class ConversationContext(GraphComponent):
         that year (the message asks nothing else)."""
         rest = visitor_text.words(visitor_text.without_year(normalized))
         asks_nothing_else = len([word for word in rest if word not in _FILLER]) <= 1
-        if follow_up and asks_nothing_else and self.topics.get(previous) == self.topics.get(self.config["yearly_intents"][0]):
+        conference_topics = {self.topics.get(name) for name in self.config["yearly_intents"]} - {None}
+        if follow_up and asks_nothing_else and self.topics.get(previous) in conference_topics:
             # The same question of another year; after a conference answer that is not of one
             # year (what NASRO is, later conferences), the overview of that year's conference.
             same = previous if previous in self.config["yearly_intents"] else self.config["yearly_intents"][0]

@@ -84,6 +84,8 @@ _PATH = re.compile(r"^(?:/|[a-zA-Z]:\\|~/|\./|\.\./)[\w./\\ -]+$")
 
 def _mashed(word: str) -> bool:
     """Keyboard mashing: four or more keys in a row of the keyboard, or no vowel in a long word."""
+    if not word.isascii():
+        return False
     if len(word) >= 5 and not re.search(r"[aeiouy]", word):
         return True
     return any(word[i:i + 4] in row or word[i:i + 4] in row[::-1]

@@ -112,9 +112,15 @@ class SafetyCheck(GraphComponent):
         """(`emergency`, `self_harm` or None, the language it was found in)."""
         # What markup says inside its tags (an attribute's "stroke", "target") is no one's danger.
         text = _TAG.sub(" ", text)
+        sentences = [reading for reading in readings if reading.kind == "sentence"]
+
+        def in_a_question(part: Reading) -> bool:
+            around = next((sentence for sentence in sentences if sentence.start <= part.start <= sentence.end), None)
+            return around.asks if around is not None else visitor_text.asks(text)
+
         # (text, what the classifier makes of it, whether it is part of a question)
         pieces = [(text, readings[0].probabilities if readings else {}, False)]
-        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities, reading.kind == "part" and reading.asks)
+        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities, reading.kind == "part" and in_a_question(reading))
                    for reading in readings[1:] if reading.kind in ("sentence", "part")]
         shouting = _shouting(text)
         found, language = None, None

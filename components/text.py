@@ -59,7 +59,7 @@ def normalize(text: str) -> str:
     shortened ("pleeeease" -> "pleease"), short forms written out, one space between words."""
     text = fold(text)
     text = re.sub(r"([a-z])\1{2,}", r"\1\1", text)
-    text = _NUMBER_SIGN.sub(" number ", text)
+    text = " ".join(_NUMBER_SIGN.sub(" number ", text).split())
     text = _BETWEEN_WORDS_FOUR.sub(" for ", f" {text} ").strip()
     words = [SHORT_FORMS.get(word, word) for word in _WORD.findall(text)]
     return " ".join(words)
@@ -75,8 +75,8 @@ _ANY_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'\d\d\b")
 
 def classifier_form(text: str) -> str:
     """What the intent classifier reads: the normalised text, its years as two words."""
-    return _ANY_YEAR.sub(lambda match: YEAR_OF_THE_FACTS if match.group(0) in ("2019", "'19") else OTHER_YEAR,
-                         normalize(text))
+    return normalize(_ANY_YEAR.sub(lambda match: f" {YEAR_OF_THE_FACTS if match.group(0) in ('2019', chr(39) + '19') else OTHER_YEAR} ",
+                                   fold(text)))
 
 
 def words(text: str) -> List[str]:
@@ -143,6 +143,11 @@ _CLOSING = re.compile(
 def _asks(sentence: str, ends_with_question_mark: bool) -> bool:
     stripped = sentence.strip(" ,.-\"'")
     return ends_with_question_mark or bool(_QUESTION_START.match(stripped) or _REQUEST.search(stripped))
+
+
+def asks(text: str) -> bool:
+    """Whether a text reads like a question or a request."""
+    return _asks(text, text.rstrip().endswith("?"))
 
 
 def sentences(text: str) -> List[Part]:

@@ -1,0 +1,280 @@
+"""The project's NLU components and policy, each on its own (no model, no server): how a text is
+read, what the safety check and the not-a-question filter decide, how the conversation context
+reads a follow-up, and which answers the policy gives to a message with two questions."""
+
+from typing import Dict, List
+
+import pytest
+from rasa.shared.core.domain import Domain
+from rasa.shared.core.events import ActionExecuted, SessionStarted, UserUttered, UserUtteranceReverted
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.training_data.message import Message
+
+from components import text as visitor_text
+from components.conversation_context import ConversationContext
+from components.every_question_policy import EveryQuestionPolicy, answers_from_rules
+from components.not_a_question import NOT_A_QUESTION, OTHER_LANGUAGE, InputKind
+from components.safety import SafetyCheck
+from components.understanding import READINGS, Reading, Turn, context_text, last_answered, previous_turns
+
+
+# --- reading a text ---------------------------------------------------------------------------------
+
+def test_chat_speak_is_written_out():
+    assert visitor_text.normalize("ph# 4 response ctr??") == "phone number for response center"
+    assert visitor_text.normalize("whats ur email pls") == "what is your email please"
+    assert visitor_text.normalize("Teléfono’s PLEEEASE") == "telefono's pleease"
+
+
+def test_the_classifier_reads_2019_and_other_years_as_two_words():
+    assert visitor_text.classifier_form("who opened it in 2019") == "who opened it in yearnineteen"
+    assert visitor_text.classifier_form("and in 2021 or '22?") == "and in yearnumber or yearnumber"
+
+
+def test_sentences_and_the_questions_a_sentence_joins():
+    found = visitor_text.sentences("I've tried all week. Nobody answers. What's the number?")
+    assert [sentence.asks for sentence in found] == [False, False, True]
+    parts = visitor_text.parts(visitor_text.sentences("what's the email and the phone number?")[0])
+    assert [part.text for part in parts] == ["what's the email", "the phone number"]
+    assert all(part.asks for part in parts)
+
+
+def test_a_part_that_tells_something_does_not_ask():
+    sentence = visitor_text.sentences("I'm a vice principal, how do I reach COPS?")[0]
+    assert [(part.text, part.asks) for part in visitor_text.parts(sentence)] == [
+        ("I'm a vice principal", False), ("how do I reach COPS", True)]
+
+
+def test_the_last_sentence_asks_when_none_does_but_not_a_closing():
+    found = visitor_text.sentences("I've been on your site for an hour. JUST GIVE ME THE NUMBER")
+    assert [sentence.asks for sentence in found] == [False, True]
+    letter = visitor_text.sentences("Kindly indicate the length of the course. With kind regards.")
+    assert [sentence.asks for sentence in letter] == [True, False]
+
+
+@pytest.mark.parametrize("message, follow_up", [
+    ("and who opened it?", True), ("what about by post?", True), ("where?", True),
+    ("how long has it existed?", True), ("what is the phone number of the response center", False),
+])
+def test_follow_ups_are_told_from_questions_that_stand_alone(message, follow_up):
+    assert visitor_text.is_follow_up(visitor_text.normalize(message)) is follow_up
+
+
+def test_a_correction_gives_what_the_visitor_meant():
+    assert visitor_text.correction(visitor_text.normalize("no, I meant the postal address")) == "the postal address"
+    assert visitor_text.correction(visitor_text.normalize("not that, the email one")) == "the email one"
+    assert visitor_text.correction(visitor_text.normalize("no")) is None
+    assert visitor_text.correction(visitor_text.normalize("where was it")) is None
+
+
+def test_years_named_and_counted_from_the_conversation():
+    assert visitor_text.year_mentioned("how many came in 2021", 2019)[0] == 2021
+    assert visitor_text.year_mentioned("and the next year?", 2019)[0] == 2020
+    assert visitor_text.year_mentioned("and the year before?", 2021)[0] == 2020
+    assert visitor_text.year_mentioned("when is the next conference", 2019) is None
+    assert visitor_text.year_mentioned("and the next one?", 2019, relative_ones=True)[0] == 2020
+
+
+# --- the safety check ----------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def safety() -> SafetyCheck:
+    return SafetyCheck.create({}, None, None, None)
+
+
+@pytest.mark.parametrize("message, verdict, language", [
+    ("THERES A GUY WITH A GUN IN THE GYM", "emergency", "en"),
+    ("whats the phone number? also someone is kicking in my front door right now", "emergency", "en"),
+    ("i want to report an emergency", "emergency", "en"),
+    ("my 7 year old is missing, she was in the yard a minute ago", "emergency", "en"),
+    ("i dont want to be alive anymore", "self_harm", "en"),
+    ("what's the point, everyone would be better off without me", "self_harm", "en"),
+    ("hay un hombre armado afuera de la escuela", "emergency", "es"),
+    ("ya no quiero vivir", "self_harm", "es"),
+])
+def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
+    assert safety.assess(message, []) == (verdict, language)
+
+
+@pytest.mark.parametrize("message", [
+    "what does an SRO do during a lockdown?",
+    "was there a session on crisis prevention and response at the conference?",
+    "do SROs carry guns?",
+    "this grant application is killing me, where do I start?",
+    "I'm dying to know who opened the conference",
+    "shoot me the link to nasro's site",
+    "the supporting safe schools page is missing",
+    "we had a bomb threat last year and now we want an SRO, how do we start?",
+    "is there a course on suicide prevention for SROs?",
+    "our department had budget cuts, can COPS help?",
+])
+def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
+    assert safety.assess(message, []) == (None, None)
+
+
+def message_with(text: str, intent: str, confidence: float, readings: List[Reading] = ()) -> Message:
+    message = Message(data={"text": text})
+    message.set("intent", {"name": intent, "confidence": confidence})
+    message.set("intent_ranking", [{"name": intent, "confidence": confidence},
+                                   {"name": "what_is_sro", "confidence": 1 - confidence}])
+    message.set(READINGS, list(readings))
+    return message
+
+
+def test_the_safety_check_overrules_the_classifier_both_ways(safety):
+    tracker = DialogueStateTracker.from_events("visitor", [])
+    dangerous = message_with("someone just stabbed my brother", "conference_next", 0.9)
+    harmless = message_with("what does an sro do in an emergency", "emergency", 0.6)
+    safety.process([dangerous, harmless], tracker)
+    assert dangerous.get("intent") == {"name": "emergency", "confidence": 1.0}
+    assert harmless.get("intent")["name"] == "what_is_sro"
+
+
+def test_a_danger_in_spanish_sets_the_language_of_the_answer(safety):
+    message = message_with("alguien disparo en la escuela", "out_of_scope", 0.5)
+    safety.process([message], DialogueStateTracker.from_events("visitor", []))
+    assert [(entity["entity"], entity["value"]) for entity in message.get("entities")] == [("language", "es")]
+
+
+def test_the_classifier_alone_confirms_a_lesser_danger_only(safety):
+    scared = Reading("whole", "i am scared", 0, 11, True, {"emergency": 0.6})
+    assert safety.assess("i am scared", [scared]) == ("emergency", "en")
+    polite = Reading("whole", "can you help me with the grant", 0, 30, True, {"emergency": 0.95})
+    assert safety.assess("can you help me with the grant", [polite]) == (None, None)
+
+
+# --- not a question ----------------------------------------------------------------------------------------
+
+@pytest.fixture(scope="module")
+def kind() -> InputKind:
+    return InputKind()
+
+
+@pytest.mark.parametrize("message, expected", [
+    ('<div class="x">Contact us</div>', NOT_A_QUESTION),
+    ("SELECT * FROM grants WHERE id = 1;", NOT_A_QUESTION),
+    ('{"phone": "call me"}', NOT_A_QUESTION),
+    ("https://example.org/page?id=1", NOT_A_QUESTION),
+    ("1234567890", NOT_A_QUESTION),
+    ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", NOT_A_QUESTION),
+    ("From: a@example.org\nTo: b@example.org\nSubject: grant", NOT_A_QUESTION),
+    ("asdfghjkl", NOT_A_QUESTION),
+    ("Wie kann ich das Büro erreichen?", OTHER_LANGUAGE),
+    ("电话号码是多少？", OTHER_LANGUAGE),
+    ("what is the phone number?", None),
+    ("¿cuál es el número de teléfono?", None),
+    ("and 2021?", None),
+    ("svpp $ 2018", None),
+])
+def test_what_is_no_question_in_words(kind, message, expected):
+    assert kind.of(message) == expected
+
+
+# --- the conversation's context ---------------------------------------------------------------------------
+
+TOPICS = {"conference_attendance": "conference", "conference_location": "conference",
+          "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
+          "ask_email": "contact", "cops_created": "cops"}
+YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
+
+
+def reading(kind: str, text: str, probabilities: Dict[str, float]) -> Reading:
+    return Reading(kind, text, 0, len(text), True, probabilities)
+
+
+def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None) -> Message:
+    context = ConversationContext({"yearly_intents": YEARLY}, None, None, TOPICS)
+    message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
+    context._understand(message, text, readings, turns, year_slot)
+    return message
+
+
+def test_a_follow_up_is_read_in_the_last_answer_s_topic():
+    text = "what about by post?"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.45, "ask_address": 0.4, "ask_phone": 0.15}),
+                                reading("in_context", text, {"ask_phone": 0.5, "ask_address": 0.45})],
+                         [Turn("ask_phone", "what's the phone number")])
+    assert message.get("intent")["name"] == "ask_address"
+
+
+def test_a_correction_is_never_the_answer_just_given():
+    text = "no, the other one"
+    message = understood(text, [reading("whole", text, {"ask_phone": 0.6, "ask_email": 0.4}),
+                                reading("correction", "the other one", {"ask_phone": 0.7, "ask_email": 0.3})],
+                         [Turn("ask_phone", "phone?")])
+    assert message.get("intent")["name"] == "ask_email"
+
+
+def test_and_another_year_asks_the_same_of_that_year():
+    text = "and in 2021?"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.9, "conference_attendance": 0.1})],
+                         [Turn("conference_attendance", "how many came in 2019")])
+    assert message.get("intent")["name"] == "conference_attendance"
+    assert [(entity["entity"], entity["value"]) for entity in message.get("entities")] == [("conference_year", "2021")]
+
+
+def test_a_conference_question_without_a_year_is_about_2019_again():
+    text = "where was the conference"
+    message = understood(text, [reading("whole", text, {"conference_location": 0.9})], [], year_slot="2021")
+    assert [(entity["entity"], entity["value"]) for entity in message.get("entities")] == [("conference_year", "2019")]
+
+
+def test_two_questions_are_listed_in_order():
+    text = "what's the email and the phone number?"
+    readings = [reading("whole", text, {"ask_email": 0.5, "ask_phone": 0.45}),
+                Reading("part", "what's the email", 0, 16, True, {"ask_email": 0.9}),
+                Reading("part", "the phone number", 21, 37, True, {"ask_phone": 0.9})]
+    message = understood(text, readings, [])
+    assert message.get("questions") == ["ask_email", "ask_phone"]
+    assert message.get("intent")["name"] == "ask_email"
+
+
+def test_the_thread_is_what_the_conversation_kept():
+    tracker = DialogueStateTracker.from_events("visitor", [
+        SessionStarted(), UserUttered("where was it", {"name": "conference_location"}),
+        UserUttered("blorp", {"name": "nlu_fallback"}), UserUtteranceReverted(),
+        UserUttered("how much is the course", {"name": "unknown_fact"}),
+    ])
+    turns = previous_turns(tracker)
+    assert [turn.intent for turn in turns] == ["unknown_fact", "conference_location"]
+    assert last_answered(turns, TOPICS) == "conference_location"
+    assert context_text(turns, {"conference_location": "Where the conference was held"}) == "how much is the course"
+
+
+# --- two questions, two answers ---------------------------------------------------------------------------
+
+DOMAIN = Domain.from_dict({
+    "intents": ["ask_email", "ask_phone", "what_is_sro"],
+    "actions": ["action_give_email", "action_give_phone", "action_share_link"],
+    "responses": {"utter_what_is_sro": [{"text": "An SRO is ..."}]},
+})
+
+
+def policy_tracker(questions: List[str], done: List[str]) -> DialogueStateTracker:
+    events = [ActionExecuted("action_listen"),
+              UserUttered("two questions", {"name": questions[0], "confidence": 0.8},
+                          parse_data={"questions": questions})]
+    return DialogueStateTracker.from_events("visitor", events + [ActionExecuted(name) for name in done])
+
+
+def test_the_policy_answers_each_question_then_listens():
+    policy = EveryQuestionPolicy({}, None, None, type("Context", (), {"is_finetuning": False})(),
+                                 answers={"ask_email": ["action_give_email"],
+                                          "what_is_sro": ["utter_what_is_sro", "action_share_link"]})
+    questions = ["ask_email", "what_is_sro"]
+    assert policy.next_action(policy_tracker(questions, [])) == "action_give_email"
+    assert policy.next_action(policy_tracker(questions, ["action_give_email"])) == "utter_what_is_sro"
+    assert policy.next_action(policy_tracker(questions, ["action_give_email", "utter_what_is_sro",
+                                                         "action_share_link"])) == "action_listen"
+    assert policy.next_action(policy_tracker(["ask_email"], [])) is None
+
+
+def test_the_policy_learns_each_intent_s_answer_from_the_rules():
+    rule = DialogueStateTracker.from_events("rule", [
+        ActionExecuted("action_listen"), UserUttered(intent={"name": "what_is_sro"}),
+        ActionExecuted("utter_what_is_sro"), ActionExecuted("action_share_link"), ActionExecuted("action_listen"),
+    ])
+    rule.is_rule_tracker = True
+    story = DialogueStateTracker.from_events("story", [UserUttered(intent={"name": "ask_phone"}),
+                                                       ActionExecuted("action_give_phone")])
+    assert answers_from_rules([rule, story]) == {"what_is_sro": ["utter_what_is_sro", "action_share_link"]}
