@@ -147,7 +147,9 @@ class ConversationContext(GraphComponent):
         whole = readings[0]
         previous = last_answered(turns, self.topics)
         leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
-        follow_up = leans and visitor_text.is_follow_up(normalized)
+        # Two made-up words are short, but no follow-up: the classifier reads them as no question.
+        gibberish = whole.top()["name"] in NO_QUESTION and not visitor_text.refers_back(normalized)
+        follow_up = leans and visitor_text.is_follow_up(normalized) and not gibberish
         by_kind = {reading.kind: reading for reading in readings}
 
         questions = self._questions(readings)

@@ -211,14 +211,15 @@ CORRECTION = re.compile(
 )
 
 
+def refers_back(normalized: str) -> bool:
+    """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
+    return bool(_FOLLOW_UP_OPENER.match(normalized) or _REFERS_BACK.search(normalized))
+
+
 def is_follow_up(normalized: str) -> bool:
-    """Whether a message leans on the one before: opens like a follow-up, refers back, or is too
-    short to say what it is about."""
-    return bool(
-        _FOLLOW_UP_OPENER.match(normalized)
-        or _REFERS_BACK.search(normalized)
-        or len(words(normalized)) <= 4
-    )
+    """Whether a message leans on the one before: it says so, or is too short to say what it is
+    about."""
+    return refers_back(normalized) or len(words(normalized)) <= 4
 
 
 def correction(normalized: str) -> Optional[str]:

@@ -7,7 +7,8 @@
     make report ARGS="--nlu to_label.yml"           a Rasa NLU stub for staff to label
 
 A visitor's message is unanswered when the model sent it to the fallback (the nlu_fallback intent,
-or a fallback action answered it), classified it out_of_scope, or was less sure of its best intent
+or a fallback action answered it), classified it out_of_scope, found it in the domain but not in
+the facts (unknown_fact: "I don't have that information"), or was less sure of its best intent
 than the FallbackClassifier threshold in config.yml. Button clicks ("/intent" payloads) are not
 what visitors typed and are left out. Texts that differ only in case, punctuation and spacing make
 one row: how often, first and last seen, and what the model guessed (the latest guess: it is the
@@ -79,6 +80,8 @@ FALLBACK_ACTIONS = {
 WENT_TO_FALLBACK = "fallback"
 OUT_OF_SCOPE = "out of scope"
 LOW_CONFIDENCE = "low confidence"
+NOT_IN_THE_FACTS = "not in the facts"
+UNKNOWN_FACT_INTENT = "unknown_fact"
 
 EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
 # North American numbers however they are written (1-, +1, brackets, dots, spaces), and
@@ -195,6 +198,8 @@ def unanswered_in(events: Sequence[Event], threshold: float, redact: bool = Fals
             why = WENT_TO_FALLBACK
         elif event.intent_name == USER_INTENT_OUT_OF_SCOPE:
             why = OUT_OF_SCOPE
+        elif event.intent_name == UNKNOWN_FACT_INTENT:
+            why = NOT_IN_THE_FACTS
         elif confidence is not None and confidence < threshold:
             why = LOW_CONFIDENCE
         else:

@@ -95,7 +95,7 @@ def test_the_unanswered_questions_are_listed_grouped_and_counted_most_asked_firs
         assert first_seen <= last_seen
         assert guess in DOMAIN_INTENTS
         assert 0 <= float(confidence) <= 1
-        assert why in ("fallback", "out of scope", "low confidence")
+        assert why in ("fallback", "out of scope", "low confidence", "not in the facts")
     assert dict((row[1], row[6]) for row in rows)[GIBBERISH] == "fallback"
 
 
@@ -189,10 +189,12 @@ def said(text: str, intent: str, confidence: float, *then: str) -> list:
 def test_low_confidence_and_the_core_fallback_count_as_unanswered_even_without_nlu_fallback():
     events = (said("what about grants", "ask_chp", 0.42, "utter_ask_chp")
               + said("what is nasro", "what_is_nasro", 0.97, "utter_what_is_nasro")
-              + said("tell me everything", "help", 0.9, "action_default_fallback"))
+              + said("tell me everything", "help", 0.9, "action_default_fallback")
+              + said("what does the basic course cost", "unknown_fact", 0.9, "action_give_unknown"))
     found = list(report.unanswered_in(events, threshold=0.5))
     assert [(message.text, message.why) for message in found] == [
-        ("what about grants", "low confidence"), ("tell me everything", "fallback")]
+        ("what about grants", "low confidence"), ("tell me everything", "fallback"),
+        ("what does the basic course cost", "not in the facts")]
 
 
 def test_near_identical_texts_are_one_group_but_different_emoji_are_not():
