@@ -27,7 +27,9 @@ help:
 	@echo "make story ID=<conversation id>   print a conversation as a test story"
 	@echo "make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
 	@echo "make check-links   check every link in actions/contact_data.yml"
-	@echo "make test    validate the data, test stories, NLU held-out F1, actions, end to end"
+	@echo "make score SET=tests/blind/dev.yml   ask a question set of the running assistant (make run) and score it"
+	@echo "make test    validate the data, test stories, NLU held-out F1, the blind sets, end to end"
+	@echo "make test-data / test-stories / test-nlu / test-python   one step of make test"
 	@echo "make bench   measure this configuration against Rasa's default one (bench/results.md)"
 	@echo "make train   train the model if the data, domain or config changed"
 	@echo "make install create .venv, install the pinned requirements and the web widget"
@@ -104,6 +106,12 @@ report: | $(BIN)/.installed
 
 check-links: | $(BIN)/.installed
 	@$(PYTHON) scripts/check_links.py $(ARGS)
+
+# A question set (tests/blind/README.md) asked over REST of the assistant `make run` started.
+.PHONY: score
+score: | $(BIN)/.installed
+	@test -n "$(SET)" || { echo "usage: make score SET=<question set> [URL=http://localhost:5005]"; exit 2; }
+	@$(PYTHON) scripts/score_questions.py $(if $(URL),--url "$(URL)") "$(SET)"
 
 # Trains both configurations from scratch and serves each on free ports: it needs no model of make's.
 # Its cluster row runs make cluster's servers (Debian's PostgreSQL, nginx and Redis) on free ports.

@@ -4,8 +4,9 @@ assistant does not speak. The classifier reads any of these as *some* intent ("1
 got an answer about NASRO's 2021 conference); here they become `not_a_question` or
 `other_language`, which domain.yml answers by asking for the question in words.
 
-Other languages are told by their alphabet, or by py3langid, whose model ships inside its wheel
-(no download); Spanish is let through (the safety check
+Other languages are told by their alphabet, or by py3langid (its model ships inside its wheel: no
+download) when no English word is in the message and the classifier understands it poorly; Spanish
+is let through (the safety check
 reads it, and Spanish answers are planned).
 """
 
@@ -13,7 +14,7 @@ import json
 import re
 from typing import Any, Dict, List, Optional, Text
 
-from py3langid.langid import MODEL_DIR, MODEL_FILE, LanguageIdentifier
+from py3langid.langid import MODEL_FILE, LanguageIdentifier
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -32,6 +33,14 @@ SPANISH_WORDS = {
     "el", "los", "las", "del", "hay", "una", "mi", "mis", "estoy", "es", "muy", "pero",
     "donde", "cuando", "tengo", "tiene", "cual", "telefono", "correo", "hola", "gracias", "ayuda",
     "escuela", "quiero", "puedo", "necesito", "informacion", "usted", "ustedes", "cuales", "quien",
+}
+
+# A message with one of these words is English, whatever langid makes of its other words.
+# (Short words other languages write too, "a", "in", "die", "was", "do", "we", are left out.)
+ENGLISH_WORDS = {
+    "the", "are", "what", "how", "who", "where", "when", "why", "which", "does", "did", "can", "could",
+    "would", "should", "will", "you", "my", "your", "our", "for", "of", "with", "about", "and", "this",
+    "that", "it", "have", "has", "please", "thanks", "thank", "hello", "need", "want", "get", "is",
 }
 
 _PAYLOAD = re.compile(r"^/\w+(\{.*\})?$", re.DOTALL)
@@ -100,9 +109,10 @@ class InputKind:
     """What a message is, when it is not a question in words."""
 
     def __init__(self) -> None:
-        self.languages = LanguageIdentifier.from_modelpath(MODEL_DIR / MODEL_FILE, norm_probs=True)
+        # The model the package ships (a file inside its wheel).
+        self.languages = LanguageIdentifier.from_pickled_model(MODEL_FILE, norm_probs=True)
 
-    def of(self, text: str) -> Optional[str]:
+    def of(self, text: str, understood: float = 0.0) -> Optional[str]:
         stripped = text.strip()
         if not stripped:
             return None  # the channels answer an empty message themselves
@@ -132,7 +142,7 @@ class InputKind:
             return None if re.fullmatch(r"[A-Za-z]\W*", stripped) else NOT_A_QUESTION
         if all(_mashed(word.lower()) for word in words):
             return NOT_A_QUESTION
-        return OTHER_LANGUAGE if self._other_language(stripped, words) else None
+        return OTHER_LANGUAGE if self._other_language(stripped, words, understood) else None
 
     @staticmethod
     def _is_json(text: str) -> bool:
@@ -142,16 +152,16 @@ class InputKind:
         except ValueError:
             return bool(re.search(r"\"\s*:\s*|:\s*\"|\[\s*\{", text))
 
-    def _other_language(self, text: str, words: List[str]) -> bool:
+    def _other_language(self, text: str, words: List[str], understood: float) -> bool:
         letters = [char for char in text if char.isalpha()]
         if sum(ord(char) > 0x24F for char in letters) > len(letters) / 2:
             return True  # not written in the Latin alphabet
-        folded = visitor_text.fold(text)
-        if len(words) < 3 or SPANISH_WORDS & set(re.findall(r"[a-z]+", folded)):
+        folded = set(re.findall(r"[a-z]+", visitor_text.fold(text)))
+        # Short messages, messages with an English or Spanish word, and messages the classifier
+        # understands are English or Spanish: langid alone takes "nasro email address" for another.
+        if len(words) < 3 or folded & SPANISH_WORDS or folded & ENGLISH_WORDS or understood >= 0.5:
             return False
         language, probability = self.languages.classify(text)
-        # 0.9: no English or Spanish message of three words or more in the training data, the
-        # held-out set or the blind set is taken for another language at this confidence.
         return language not in SPOKEN and probability >= 0.9
 
 
@@ -170,7 +180,9 @@ class NotAQuestionFilter(GraphComponent):
             text = message.get(TEXT) or ""
             if _PAYLOAD.match(text.strip()):
                 continue  # a button's payload
-            kind = self.kind.of(text)
+            guess = message.get(INTENT) or {}
+            understood = 0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE) else guess.get("confidence", 0.0)
+            kind = self.kind.of(text, understood)
             if kind is not None:
                 intent = {"name": kind, "confidence": 1.0}
                 message.set(INTENT, intent, add_to_output=True)
