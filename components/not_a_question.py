@@ -181,7 +181,8 @@ class NotAQuestionFilter(GraphComponent):
             if _PAYLOAD.match(text.strip()):
                 continue  # a button's payload
             guess = message.get(INTENT) or {}
-            understood = 0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE) else guess.get("confidence", 0.0)
+            # Understood: read as a question of the assistant's (not as junk, or as off-topic).
+            understood = 0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE, "out_of_scope") else guess.get("confidence", 0.0)
             kind = self.kind.of(text, understood)
             if kind is not None:
                 intent = {"name": kind, "confidence": 1.0}
