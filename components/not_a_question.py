@@ -43,6 +43,22 @@ ENGLISH_WORDS = {
     "that", "it", "have", "has", "please", "thanks", "thank", "hello", "need", "want", "get", "is",
 }
 
+# A few of the commonest words of the languages written in the Latin alphabet that visitors may
+# use: a message in one of them has some; made-up words ("blorp zanquiddle") have none, and go to
+# "did you mean" like any message not understood.
+OTHER_LANGUAGES_WORDS = set("""
+le la les est et je vous des une pour avec qui quel quelle bonjour merci
+der die das und ist ich sie wie nicht mit ein eine wo wann guten
+il di che per sono con come dove quando buongiorno grazie
+os um uma nao com do da onde ola obrigado
+het een en van ik niet hoe wat waar
+jest nie sie czy jak gdzie dzien
+ya ni na wa kwa je apa dan yang saya ini bagaimana kapan
+ang ng sa mga po paano ba bir ve ne nasil nerede merhaba
+och jag hur og er jeg hvordan hvor ja ei kuinka missa ahoj jsem kde
+si este unde cum buna mikor hol hogy es zdravo kako gdje kada
+""".split())
+
 _PAYLOAD = re.compile(r"^/\w+(\{.*\})?$", re.DOTALL)
 _TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<\?xml")
 _BBCODE = re.compile(r"\[/?(?:b|i|u|s|url|img|quote|code|color|size|list)(?:=[^\]]*)?\]", re.IGNORECASE)
@@ -156,10 +172,14 @@ class InputKind:
         letters = [char for char in text if char.isalpha()]
         if sum(ord(char) > 0x24F for char in letters) > len(letters) / 2:
             return True  # not written in the Latin alphabet
+        if sum(0x1E00 <= ord(char) <= 0x1EFF for char in letters) >= 2:
+            return True  # Vietnamese: letters neither English nor Spanish has
         folded = set(re.findall(r"[a-z]+", visitor_text.fold(text)))
         # Short messages, messages with an English or Spanish word, and messages the classifier
         # understands are English or Spanish: langid alone takes "nasro email address" for another.
         if len(words) < 3 or folded & SPANISH_WORDS or folded & ENGLISH_WORDS or understood >= 0.5:
+            return False
+        if not folded & OTHER_LANGUAGES_WORDS:
             return False
         language, probability = self.languages.classify(text)
         return language not in SPOKEN and probability >= 0.9

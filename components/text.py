@@ -14,7 +14,7 @@ from typing import List, Optional, Tuple
 # Chat-speak and common short forms, written the way the training data spells them out. Only whole
 # words are replaced; "4" only between two words ("ph# 4 response ctr"), where it is never a count.
 SHORT_FORMS = {
-    "u": "you", "ur": "your", "r": "are", "y": "why", "pls": "please", "plz": "please",
+    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
     "plse": "please", "pleez": "please", "thx": "thanks", "thnx": "thanks", "tnx": "thanks",
     "thanx": "thanks", "ph": "phone", "fone": "phone", "phn": "phone", "tel": "telephone",
     "num": "number", "nmbr": "number", "numbr": "number", "nbr": "number", "no#": "number",
@@ -38,7 +38,7 @@ SHORT_FORMS = {
     "ive": "i have", "i'd": "i would", "id": "i would", "i'll": "i will", "they're": "they are",
     "theyre": "they are", "we're": "we are", "you're": "you are", "youre": "you are",
     "tryin": "trying", "nite": "night", "somone": "someone", "sombody": "somebody", "ther": "there",
-    "thier": "their", "pleas": "please", "hlp": "help", "plz": "please", "asap": "asap",
+    "thier": "their", "pleas": "please", "hlp": "help",
     "&": "and", "+": "and",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:['/#][a-z0-9]*)?|[&+]")

@@ -9,7 +9,6 @@ import sys
 import time
 import uuid
 from datetime import datetime, timedelta
-from pathlib import Path
 
 import pytest
 import yaml
@@ -108,7 +107,7 @@ def test_a_minimum_count_leaves_out_rarer_questions(assistant, conversations):
 def test_since_leaves_out_older_conversations(assistant, conversations):
     _, later = conversations
     assert [row[1] for row in table(run_report(assistant, "--since", later).stdout)] == [LATER]
-    assert run_report(assistant, "--since", "2999-01-01").stdout == f"No unanswered messages since 2999-01-01 00:00.\n"
+    assert run_report(assistant, "--since", "2999-01-01").stdout == "No unanswered messages since 2999-01-01 00:00.\n"
 
 
 def test_csv_for_a_spreadsheet_with_every_variant_typed(assistant, conversations, tmp_path):
