@@ -76,6 +76,8 @@ class ConversationContext(GraphComponent):
             "follow_up_boost": 4.0,
             # ... unless the message by itself asks another topic's question this clearly.
             "clearly_asked": 0.3,
+            # A follow-up read in its thread is surer than its few words alone: its probabilities
+            # are raised to this power (and normalised) so that "where?" can pass the threshold.
             "follow_up_sharpening": 2.0,
             # Each of two questions in one message must be at least this likely on its own, and
             # a one-word question ("email + address?") more (a split of "crisis prevention and
