@@ -60,9 +60,11 @@ class Lexicon:
 
     @classmethod
     def from_terms(cls, terms: Dict[str, Any]) -> "Lexicon":
-        lists = {key: [re.compile(pattern) for pattern in terms.get(key) or []]
+        # Each list as one pattern: one search a list, not one a line.
+        lists = {key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
                  for key in ("report", "danger", "danger_if_happening", "cries", "self_harm", "happening_now",
-                             "happening", "question", "about", "harmless")}
+                             "happening", "question", "about")}
+        lists["harmless"] = [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
         return cls(**lists, markers=set(terms.get("markers") or []))
 
 
