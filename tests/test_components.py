@@ -278,3 +278,19 @@ def test_the_policy_learns_each_intent_s_answer_from_the_rules():
     story = DialogueStateTracker.from_events("story", [UserUttered(intent={"name": "ask_phone"}),
                                                        ActionExecuted("action_give_phone")])
     assert answers_from_rules([rule, story]) == {"what_is_sro": ["utter_what_is_sro", "action_share_link"]}
+
+
+def test_every_safety_pattern_is_a_text_that_compiles():
+    """A pattern with ": " in it and no quotes is read by YAML as a mapping, silently: each entry of
+    components/safety_terms.yml must be a text, and a regular expression."""
+    import re
+
+    import yaml
+
+    from components.safety import TERMS_FILE
+
+    for language, lists in yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8")).items():
+        for name, entries in lists.items():
+            for entry in entries:
+                assert isinstance(entry, str), f"{language}.{name}: {entry!r} is not a text: quote it with ' '"
+                re.compile(entry)
