@@ -22,8 +22,11 @@ the model is trained and kept in it.
 
 import json
 import re
+from dataclasses import replace
+from pathlib import Path
 from typing import Any, Dict, List, Optional, Text
 
+import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
@@ -95,16 +98,31 @@ class ConversationContext(GraphComponent):
             # "and their number?" after the press contacts is Public Affairs' number.
             "same_answer": {},
             "known_years": [2019, 2020, 2021],
+            # Answers whose facts hold for these years only: asked of another year, the facts
+            # do not answer.
+            "dated_intents": {},
             "default_year": 2019,
+            # Answers given only to a message that names what they are about (a pattern of its
+            # normalised words), or that follows them.
+            "named_only": {},
+            # The question for a link, and where the answers with a link of their own are listed:
+            # "svpp link" is as much SVPP's answer (which gives its link) as a question for links.
+            "link_intent": "ask_link",
+            "links_file": "actions/contact_data.yml",
+            # ... when the answer is at least this likely beside the question for links.
+            "linked_answer_confidence": 0.25,
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 topics: Optional[Dict[str, str]] = None) -> None:
+                 topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         # intent -> its topic, for every intent answered with a fact
         self.topics: Dict[str, str] = topics or {}
+        # intents whose answer gives a link of its own
+        self.linked = set(linked or [])
+        self.names = {intent: re.compile(pattern) for intent, pattern in self.config["named_only"].items()}
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -113,16 +131,19 @@ class ConversationContext(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         self.topics = {intent: topic.name for intent, topic in load_topics(self.config["topics_file"]).items()}
+        links = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))["links"]
+        self.linked = {intent for link in links.values() for intent in link.get("answers") or []}
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / TOPICS_FILE).write_text(json.dumps(self.topics), encoding="utf-8")
+            (directory / TOPICS_FILE).write_text(json.dumps({"topics": self.topics, "linked": sorted(self.linked)}),
+                                                 encoding="utf-8")
         return self._resource
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ConversationContext":
         with model_storage.read_from(resource) as directory:
-            topics = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, topics)
+            kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, kept["topics"], kept["linked"])
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -146,8 +167,9 @@ class ConversationContext(GraphComponent):
     def _understand(self, message: Message, text: str, readings: List[Reading], turns: List[Turn],
                     year_slot: Optional[str]) -> None:
         normalized = visitor_text.normalize(text)
-        whole = readings[0]
         previous = last_answered(turns, self.topics)
+        readings = [self._unnamed_dropped(reading, previous) for reading in readings]
+        whole = readings[0]
         leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
         # Two made-up words are short, but no follow-up: the classifier reads them as no question.
         gibberish = whole.top()["name"] in NO_QUESTION and not visitor_text.refers_back(normalized)
@@ -168,7 +190,7 @@ class ConversationContext(GraphComponent):
             return
 
         focus = self._focus(readings)
-        probabilities = focus.probabilities
+        probabilities = self._link_with_its_answer(focus.probabilities)
         if "correction" in by_kind:
             probabilities = dict(by_kind["correction"].probabilities)
             if previous is not None:
@@ -196,8 +218,22 @@ class ConversationContext(GraphComponent):
             if (understood in self.config["same_answer"].get(previous, [])
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS):
                 probabilities[previous] = probabilities.pop(understood)
+        if mention and visitor_text.names_a_year(normalized):
+            # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
+            probabilities = self._of_another_year(probabilities, mention[0])
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
+
+    def _unnamed_dropped(self, reading: Reading, previous: Optional[str]) -> Reading:
+        """The reading without the answers it does not name: "help a student in a mental health
+        crisis" is about training, not a question about the 988 Lifeline."""
+        unnamed = [intent for intent, name in self.names.items()
+                   if intent != previous and not name.search(visitor_text.normalize(reading.text))]
+        if not any(reading.probabilities.get(intent) for intent in unnamed):
+            return reading
+        # Not normalised again: what the dropped answer held is doubt, not another answer's due.
+        return replace(reading, probabilities={intent: value for intent, value in reading.probabilities.items()
+                                               if intent not in unnamed})
 
     def _answerable_top(self, reading: Reading) -> Optional[Dict[str, Any]]:
         top = reading.top()
@@ -255,13 +291,42 @@ class ConversationContext(GraphComponent):
             return {**{name: 0.0 for name in probabilities}, same: 1.0}
         return probabilities
 
+    def _of_another_year(self, probabilities: Dict[str, float], year: Optional[int]) -> Dict[str, float]:
+        """"How much did SVPP give in 2021?": the facts have that answer for 2018 only, so the
+        question is one they do not answer."""
+        if not probabilities:
+            return probabilities
+        best = max(probabilities, key=probabilities.get)
+        years = self.config["dated_intents"].get(best)
+        if not years or year in years:
+            return probabilities
+        moved = dict(probabilities)
+        moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(best)
+        return moved
+
     def _merge_yearly(self, probabilities: Dict[str, float]) -> Dict[str, float]:
+        """A year the facts do not cover: every conference answer says so and where to look, as
+        the answer for an unknown fact would ("did nasro have a conference in 2018?")."""
         yearly = [name for name in self.config["yearly_intents"] if name in probabilities]
         if not yearly:
             return probabilities
         best = max(yearly, key=probabilities.get)
-        merged = {name: value for name, value in probabilities.items() if name not in yearly}
-        merged[best] = sum(probabilities[name] for name in yearly)
+        merged = {name: value for name, value in probabilities.items() if name not in yearly and name != UNANSWERED}
+        merged[best] = sum(probabilities[name] for name in yearly) + probabilities.get(UNANSWERED, 0.0)
+        return merged
+
+    def _link_with_its_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
+        """"svpp link": when the question for links and an answer with a link of its own are
+        the two likeliest, that answer (which ends with its link) is the one to give."""
+        link_intent = self.config["link_intent"]
+        two = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
+        if link_intent not in two or len(two) < 2:
+            return probabilities
+        other = two[1] if two[0] == link_intent else two[0]
+        if other not in self.linked or probabilities[other] < self.config["linked_answer_confidence"]:
+            return probabilities
+        merged = {name: value for name, value in probabilities.items() if name != link_intent}
+        merged[other] += probabilities[link_intent]
         return merged
 
     def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],

@@ -13,7 +13,7 @@ featurised on its own, and Rasa's featurisers only featurise whole messages.
 """
 
 import json
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import numpy as np
 import skops.io as sio
@@ -30,10 +30,12 @@ from sklearn.linear_model import LogisticRegression
 from sklearn.pipeline import FeatureUnion, Pipeline
 
 from components import text as visitor_text
-from components.understanding import READINGS, Reading, context_text, load_topics, previous_turns
+from components.spelling import Speller
+from components.understanding import AS_WRITTEN, READINGS, Reading, context_text, load_topics, previous_turns
 
 MODEL_FILE = "intent_classifier.skops"
 TITLES_FILE = "titles.json"
+WORDS_FILE = "words.json"
 RANKING_LENGTH = 10
 # skops loads only the types it knows to be safe; these are the ones this pipeline holds besides.
 EXPECTED_EXTRA_TYPES = {"scipy.sparse._csr.csr_matrix", "numpy.float32", "numpy.float64", "builtins.getattr"}
@@ -57,12 +59,15 @@ class IntentClassifier(GraphComponent):
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 pipeline: Optional[Pipeline] = None, titles: Optional[Dict[str, str]] = None) -> None:
+                 pipeline: Optional[Pipeline] = None, titles: Optional[Dict[str, str]] = None,
+                 word_counts: Optional[Dict[str, int]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
         self.pipeline = pipeline
         self.titles: Dict[str, str] = titles or {}
+        # Misspellings are corrected towards the training data's words.
+        self.speller = Speller(word_counts or {})
         self.intents: List[str] = []
         if pipeline is not None:
             self._prepare()
@@ -94,6 +99,7 @@ class IntentClassifier(GraphComponent):
         labels = [example.get(INTENT) for example in examples]
         self.pipeline = self._new_pipeline()
         self.pipeline.fit(texts, labels)
+        self.speller = Speller.from_texts(texts)
         for _, vectorizer in self.pipeline.named_steps["features"].transformer_list:
             # The n-grams min_df dropped, kept only for introspection: most of the file's size.
             vectorizer.stop_words_ = None
@@ -102,6 +108,7 @@ class IntentClassifier(GraphComponent):
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self.pipeline, directory / MODEL_FILE)
             (directory / TITLES_FILE).write_text(json.dumps(self.titles), encoding="utf-8")
+            (directory / WORDS_FILE).write_text(json.dumps(self.speller.counts), encoding="utf-8")
         return self._resource
 
     def _prepare(self) -> None:
@@ -126,21 +133,24 @@ class IntentClassifier(GraphComponent):
                 raise ValueError(f"{path} holds types this classifier never writes: {sorted(unexpected)}")
             pipeline = sio.load(path, trusted=untrusted)
             titles = json.loads((directory / TITLES_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, pipeline, titles)
+            word_counts = json.loads((directory / WORDS_FILE).read_text(encoding="utf-8"))
+        return cls(config, model_storage, resource, pipeline, titles, word_counts)
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         leaning_on = context_text(previous_turns(tracker), self.titles)
         for message in messages:
             text = message.get(TEXT) or ""
-            readings = self.readings(text, leaning_on)
+            readings, as_written = self.readings(text, leaning_on)
             whole = readings[0]
             message.set(INTENT, whole.top(), add_to_output=True)
             message.set(INTENT_RANKING_KEY, whole.ranked()[:RANKING_LENGTH], add_to_output=True)
             message.set(READINGS, readings)
+            message.set(AS_WRITTEN, as_written)
         return messages
 
-    def readings(self, text: str, leaning_on: Optional[str] = None) -> List[Reading]:
-        """The whole message first, then the other ways of reading it (module docstring)."""
+    def readings(self, text: str, leaning_on: Optional[str] = None) -> Tuple[List[Reading], Dict[str, float]]:
+        """The whole message first, then the other ways of reading it (module docstring); and what
+        the classifier makes of the whole message as written."""
         candidates = [Reading("whole", text, 0, len(text), True, {})]
         found = visitor_text.sentences(text)
         if len(found) > 1:
@@ -155,7 +165,11 @@ class IntentClassifier(GraphComponent):
         if leaning_on and visitor_text.is_follow_up(normalized):
             candidates.append(Reading("in_context", f"{leaning_on} {corrected or normalized}", 0, len(text), True, {}))
         # One call for every reading: the pipeline's overhead is paid once.
-        normalized_texts = [visitor_text.classifier_form(reading.text) for reading in candidates]
-        for reading, probabilities in zip(candidates, self.pipeline.predict_proba(normalized_texts)):
+        as_written = visitor_text.classifier_form(text)
+        normalized_texts = [self.speller.correct(visitor_text.classifier_form(reading.text)) for reading in candidates]
+        respelled = normalized_texts[0] != as_written
+        predicted = self.pipeline.predict_proba(normalized_texts + ([as_written] if respelled else []))
+        for reading, probabilities in zip(candidates, predicted):
             reading.probabilities = dict(zip(self.intents, probabilities.tolist()))
-        return candidates
+        as_written_probabilities = dict(zip(self.intents, predicted[-1].tolist())) if respelled else candidates[0].probabilities
+        return candidates, as_written_probabilities

@@ -23,7 +23,7 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
-from components.understanding import QUESTIONS
+from components.understanding import AS_WRITTEN, QUESTIONS, UNANSWERED
 
 NOT_A_QUESTION, OTHER_LANGUAGE = "not_a_question", "other_language"
 SPOKEN = {"en", "es"}
@@ -54,7 +54,7 @@ os um uma nao com do da onde ola obrigado
 het een en van ik niet hoe wat waar
 jest nie sie czy jak gdzie dzien
 ya ni na wa kwa je apa dan yang saya ini bagaimana kapan
-ang ng sa mga po paano ba bir ve ne nasil nerede merhaba
+ang ng sa mga po paano ba bir ve ne nedir nasil nerede icin merhaba
 och jag hur og er jeg hvordan hvor ja ei kuinka missa ahoj jsem kde
 si este unde cum buna mikor hol hogy es zdravo kako gdje kada
 """.split())
@@ -94,7 +94,8 @@ _FORWARDED = re.compile(r"-{3,}\s*(?:original message|forwarded message)\s*-{3,}
 # One header line is enough when it is one no visitor would write ("Message-ID: <...>").
 _TECHNICAL_HEADER = re.compile(
     r"^\s*(?:message-id|received|return-path|mime-version|content-type|content-transfer-encoding|"
-    r"x-[\w-]+|dkim-signature|in-reply-to|references)\s*:|^\s*subject\s*:\s*(?:re|fw|fwd)\s*:",
+    r"x-[\w-]+|dkim-signature|in-reply-to|references|thread-topic|thread-index|content-language|"
+    r"authentication-results|arc-[\w-]+|received-spf|delivered-to)\s*:|^\s*subject\s*:\s*(?:re|fw|fwd)\s*:",
     re.IGNORECASE | re.MULTILINE,
 )
 # A pasted signature: a closing, then name and title lines, or a confidentiality notice.
@@ -201,8 +202,14 @@ class NotAQuestionFilter(GraphComponent):
             if _PAYLOAD.match(text.strip()):
                 continue  # a button's payload
             guess = message.get(INTENT) or {}
-            # Understood: read as a question of the assistant's (not as junk, or as off-topic).
-            understood = 0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE, "out_of_scope") else guess.get("confidence", 0.0)
+            as_written = message.get(AS_WRITTEN)
+            if as_written:
+                name = max(as_written, key=as_written.get)
+                guess = {"name": name, "confidence": as_written[name]}
+            # Understood: read as a question the assistant answers (not as junk, off-topic, or the
+            # facts it does not have, where words it cannot place end up).
+            understood = (0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE, "out_of_scope", UNANSWERED)
+                          else guess.get("confidence", 0.0))
             kind = self.kind.of(text, understood)
             if kind is not None:
                 intent = {"name": kind, "confidence": 1.0}

@@ -15,7 +15,7 @@ in Spanish (domain.yml).
 """
 
 import re
-from dataclasses import dataclass
+from dataclasses import dataclass, replace
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Text
 
@@ -29,6 +29,7 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
+from components.not_a_question import NOT_A_QUESTION
 from components.understanding import QUESTIONS, READINGS, Reading
 
 TERMS_FILE = Path(__file__).with_name("safety_terms.yml")
@@ -45,6 +46,7 @@ class Lexicon:
     report: List[re.Pattern]
     danger: List[re.Pattern]
     danger_if_happening: List[re.Pattern]
+    distress: List[re.Pattern]
     cries: List[re.Pattern]
     self_harm: List[re.Pattern]
     happening_now: List[re.Pattern]
@@ -62,8 +64,8 @@ class Lexicon:
     def from_terms(cls, terms: Dict[str, Any]) -> "Lexicon":
         # Each list as one pattern: one search a list, not one a line.
         lists = {key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
-                 for key in ("report", "danger", "danger_if_happening", "cries", "self_harm", "happening_now",
-                             "happening", "question", "about")}
+                 for key in ("report", "danger", "danger_if_happening", "distress", "cries", "self_harm",
+                             "happening_now", "happening", "question", "about")}
         lists["harmless"] = [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
         return cls(**lists, markers=set(terms.get("markers") or []))
 
@@ -77,11 +79,16 @@ class SafetyCheck(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            # With a sign that something is happening now, but no danger word, the classifier
-            # decides only when this sure ...
-            "classifier_alone": 0.85,
-            # ... and with a lesser danger word ("fell", "scared"), when this sure.
+            # How sure the classifier must be that a message is an emergency or a crisis, when no
+            # danger word of the lists is in it: with a lesser danger word ("fell", "scared") ...
             "classifier_with_words": 0.4,
+            # ... with a sign that it is happening now ("right now", "just", "I can hear") ...
+            "classifier_alone": 0.85,
+            # ... and a statement with neither (never a question).
+            "classifier_on_a_statement": 0.75,
+            # A sign of trouble (`distress` in safety_terms.yml) counts when no ordinary answer is
+            # surer than this.
+            "understood": 0.5,
         }
 
     def __init__(self, config: Dict[Text, Any], lexicons: Dict[str, Lexicon]) -> None:
@@ -101,7 +108,11 @@ class SafetyCheck(GraphComponent):
             if text.startswith("/"):
                 continue  # a button's payload
             readings: List[Reading] = message.get(READINGS) or []
-            verdict, language = self.assess(text, readings)
+            if (message.get(INTENT) or {}).get("name") == NOT_A_QUESTION:
+                # Code or markup: only the word lists judge it; the classifier, trained on what
+                # people write, is no judge of "rm -rf /tmp/cache".
+                readings = [replace(reading, probabilities={}) for reading in readings]
+            verdict, language = self.assess(text, readings, self._understood(message))
             if verdict is None:
                 self._not_dangerous(message)
             else:
@@ -110,40 +121,76 @@ class SafetyCheck(GraphComponent):
 
     # --- the decision -------------------------------------------------------------------------
 
-    def assess(self, text: str, readings: List[Reading]) -> tuple:
-        """(`emergency`, `self_harm` or None, the language it was found in)."""
+    @staticmethod
+    def _understood(message: Message) -> float:
+        """How sure the NLU is of an answer (an intent answered with something) to the message."""
+        best = next((entry for entry in message.get(INTENT_RANKING_KEY) or []
+                     if entry["name"] not in (EMERGENCY, CRISIS, "out_of_scope", NOT_A_QUESTION, "other_language")),
+                    None)
+        return best["confidence"] if best else 0.0
+
+    def assess(self, text: str, readings: List[Reading], understood: float = 0.0) -> tuple:
+        """(`emergency`, `self_harm` or None, the language it was found in). `understood`: how
+        sure the NLU is of an ordinary answer."""
         # What markup says inside its tags (an attribute's "stroke", "target") is no one's danger.
         text = _TAG.sub(" ", text)
         sentences = [reading for reading in readings if reading.kind == "sentence"]
 
-        def in_a_question(part: Reading) -> bool:
-            around = next((sentence for sentence in sentences if sentence.start <= part.start <= sentence.end), None)
-            return around.asks if around is not None else visitor_text.asks(text)
+        def around(part: Reading) -> tuple:
+            """The sentence a part belongs to (or the whole message), and whether it asks."""
+            sentence = next((sentence for sentence in sentences if sentence.start <= part.start <= sentence.end), None)
+            return (sentence.text, sentence.asks) if sentence is not None else (text, visitor_text.asks(text))
 
-        # (text, what the classifier makes of it, whether it is part of a question)
-        pieces = [(text, readings[0].probabilities if readings else {}, False)]
-        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities, reading.kind == "part" and in_a_question(reading))
+        # (text, what the classifier makes of it, the sentence of a part and whether that asks)
+        pieces = [(text, readings[0].probabilities if readings else {}, None, visitor_text.asks(text))]
+        # The classifier may decide alone only on a message that asks nothing at all.
+        statement = not visitor_text.asks(text) and not any(sentence.asks for sentence in sentences)
+        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities,
+                    around(reading) if reading.kind == "part" else None, reading.asks)
                    for reading in readings[1:] if reading.kind in ("sentence", "part")]
         shouting = _shouting(text)
         found, language = None, None
-        for piece, probabilities, in_a_question in pieces:
+        for index, (piece, probabilities, sentence, asks) in enumerate(pieces):
+            # A sentence that tells rather than asks is read for signs of trouble even beside a
+            # question the assistant understands ("what's NASRO's website? also my mom's face is
+            # drooping").
+            telling = index > 0 and not asks and not (sentence is not None and sentence[1])
             for name, lexicon in self.lexicons.items():
-                verdict = self._judge(lexicon, piece, probabilities, shouting, in_a_question)
+                verdict = self._judge(lexicon, piece, probabilities, shouting, sentence,
+                                      statement=statement and index == 0)
+                if verdict is None and (understood < self.config["understood"] or telling):
+                    verdict = self._unsure(lexicon, piece, probabilities, sentence)
                 if verdict == CRISIS:
                     return CRISIS, LANGUAGES[name]
                 if verdict == EMERGENCY and found is None:
                     found, language = EMERGENCY, LANGUAGES[name]
         return found, language
 
+    def _unsure(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float],
+                sentence: Optional[tuple]) -> Optional[str]:
+        """A statement the assistant does not understand otherwise, that tells of an event with a
+        sign of trouble ("I heard glass break downstairs and now footsteps", "the rope is in the
+        closet"): the safety answer, phrased for whoever needs it, is the one to give."""
+        found = self.evidence(lexicon, piece)
+        if (found is None or found["question"] or found["about"] or (sentence is not None and sentence[1])
+                or not (found["now"] or found["happening"]) or not found["distress"]):
+            return None
+        return CRISIS if probabilities.get(CRISIS, 0.0) > probabilities.get(EMERGENCY, 0.0) else EMERGENCY
+
     def _judge(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float], shouting: bool,
-               in_a_question: bool = False) -> Optional[str]:
+               sentence: Optional[tuple] = None, statement: bool = False) -> Optional[str]:
         found = self.evidence(lexicon, piece, shouting)
         if found is None:
             return None
-        # A part of a question ("... the difference between an SRO and an armed guard?") asks
-        # too, unless it tells of something happening ("..., also there's smoke under my door").
-        if in_a_question and not (found["now"] or found["happening"]):
-            found["question"] = True
+        # A part of a sentence shares what the sentence is: a question ("... the difference
+        # between an SRO and an armed guard?"), about the past or training ("our SRO was shot and
+        # killed years ago"), unless it tells of something happening itself ("..., also there's
+        # smoke under my door").
+        if sentence is not None and not (found["now"] or found["happening"]):
+            sentence_text, sentence_asks = sentence
+            around = self.evidence(lexicon, sentence_text)
+            found["question"] = found["question"] or sentence_asks
+            found["about"] = found["about"] or bool(around and around["about"])
         # A message about such things (training, programs, statistics, the past, "what if") is no
         # emergency, nor is a question about them, unless it also says one is happening now. A
         # crisis may be told as a question ("what's the point ...?"): only the first rules it out.
@@ -155,13 +202,17 @@ class SafetyCheck(GraphComponent):
         if found["report"] or (found["danger"] and not asks_about) or (
                 found["danger_if_happening"] and happening and not asks_about):
             return EMERGENCY
-        # The classifier's second opinion, for a lesser danger the lists cannot tell from harmless
-        # use ("he won't wake up", "my mom fell"); never on its own.
+        # The classifier's second opinion, for dangers the lists do not name ("his face is drooping
+        # on one side", "a power line is sparking next to the kids"): alone only on a message that
+        # asks nothing, never on a question about such things.
         emergency, crisis = probabilities.get(EMERGENCY, 0.0), probabilities.get(CRISIS, 0.0)
         sure = emergency + crisis
-        if asks_about or not (found["danger_if_happening"] or found["now"]):
-            return None  # (found["danger_if_happening"] here: without a sign of happening)
-        if (found["danger_if_happening"] and sure >= self.config["classifier_with_words"]) or sure >= self.config["classifier_alone"]:
+        if asks_about:
+            return None
+        needed = (self.config["classifier_with_words"] if found["danger_if_happening"]
+                  else self.config["classifier_alone"] if found["now"]
+                  else self.config["classifier_on_a_statement"] if statement else 1.1)
+        if sure >= needed:
             return CRISIS if crisis > emergency else EMERGENCY
         return None
 
@@ -175,8 +226,8 @@ class SafetyCheck(GraphComponent):
             normalized = pattern.sub(" ", normalized)
         normalized = " ".join(normalized.split())
         found = {key: _any(getattr(lexicon, key), normalized)
-                 for key in ("report", "danger", "danger_if_happening", "self_harm", "happening_now", "happening",
-                             "question", "about")}
+                 for key in ("report", "danger", "danger_if_happening", "distress", "self_harm", "happening_now",
+                             "happening", "question", "about")}
         found["now"] = found.pop("happening_now")
         # A cry for help is a danger when it is written as one: now, in capitals or with "!".
         if _any(lexicon.cries, normalized) and (found["now"] or shouting or "!" in piece):

@@ -38,7 +38,8 @@ SHORT_FORMS = {
     "ive": "i have", "i'd": "i would", "id": "i would", "i'll": "i will", "they're": "they are",
     "theyre": "they are", "we're": "we are", "you're": "you are", "youre": "you are",
     "tryin": "trying", "nite": "night", "somone": "someone", "sombody": "somebody", "ther": "there",
-    "thier": "their", "pleas": "please", "hlp": "help",
+    "thier": "their", "pleas": "please", "hlp": "help", "teh": "the", "da": "the", "iz": "is",
+    "wuz": "was", "opn": "open", "hsa": "has", "sentr": "center", "wich": "which", "hw": "how",
     "&": "and", "+": "and",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:['/#][a-z0-9]*)?|[&+]")
@@ -117,6 +118,17 @@ class Part:
     asks: bool
 
 
+class _Outside:
+    """A pattern's matches that fall outside the given spans."""
+
+    def __init__(self, pattern: re.Pattern, spans: List[Tuple[int, int]]) -> None:
+        self.pattern, self.spans = pattern, spans
+
+    def finditer(self, text: str):
+        return (match for match in self.pattern.finditer(text)
+                if not any(start < match.end() and match.start() < end for start, end in self.spans))
+
+
 def _spans(text: str, pattern: re.Pattern, offset: int = 0) -> List[Tuple[int, int]]:
     spans, start = [], 0
     for match in pattern.finditer(text):
@@ -176,12 +188,25 @@ _STATEMENT = re.compile(
 )
 
 
+# Names with an "and" in them: one question, not two ("is the Crisis Prevention and Response
+# training free?" asks nothing of a "Response training").
+_NAMES_WITH_AND = re.compile(
+    r"\b(?:crisis prevention|supervisors?|violent crime control|health|suicide)\s+(?:and|&)\s+"
+    r"(?:response|management|law enforcement|human services|crisis)\b",
+    re.IGNORECASE,
+)
+
+
 def parts(sentence: Part) -> List[Part]:
     """The questions a sentence joins with "and", "also", "plus" ... ("the email and the phone
     number?"). A part of an asking sentence asks too, unless it tells something itself ("I'm a
     vice principal, how do I ...")."""
     found = []
-    for start, end in _spans(sentence.text, _PART_SEPARATOR, sentence.start):
+    names = [match.span() for match in _NAMES_WITH_AND.finditer(sentence.text)]
+    separators = _PART_SEPARATOR
+    if names:
+        separators = _Outside(_PART_SEPARATOR, names)
+    for start, end in _spans(sentence.text, separators, sentence.start):
         piece = sentence.text[start - sentence.start:end - sentence.start].strip(" ,")
         if piece:
             asks = _asks(piece, False) or (sentence.asks and not _STATEMENT.search(piece))

@@ -14,9 +14,15 @@ from rasa.shared.core.trackers import DialogueStateTracker
 # Keys of a message's data. READINGS is for the components only (never stored); QUESTIONS
 # is part of the NLU's output, read by components/every_question_policy.py and the actions.
 READINGS = "readings"
+# How sure the classifier is of the whole message read as written, before its spelling is corrected:
+# corrected towards English, "Jaki jest numer telefonu" reads as a question about the phone number.
+AS_WRITTEN = "understood_as_written"
 QUESTIONS = "questions"
-# Intents after which a follow-up has lost its thread.
-THREAD_BREAKERS = {"emergency", "self_harm", "not_a_question", "other_language"}
+# Intents after which a follow-up has lost its thread ...
+THREAD_BREAKERS = {"not_a_question", "other_language"}
+# ... and after a safety answer, the thread is the 988 Lifeline it gave ("is that line free?").
+SAFETY_INTENTS = {"emergency", "self_harm"}
+SAFETY_THREAD = "ask_988"
 # A question in the domain the facts do not answer: its words still set the topic.
 UNANSWERED = "unknown_fact"
 # Turns looked back for the topic: beyond that a follow-up has lost its thread too.
@@ -91,11 +97,13 @@ def previous_turns(tracker: Optional[DialogueStateTracker]) -> List[Turn]:
 
 
 def last_answered(turns: List[Turn], answerable) -> Optional[str]:
-    """The intent of the last question answered with a fact, unless an emergency or a message
-    that was no question came after it."""
+    """The intent of the last question answered with a fact (after a safety answer: the 988
+    Lifeline's), unless a message that was no question came after it."""
     for turn in turns:
         if turn.intent in answerable:
             return turn.intent
+        if turn.intent in SAFETY_INTENTS:
+            return SAFETY_THREAD if SAFETY_THREAD in answerable else None
         if turn.intent in THREAD_BREAKERS:
             return None
     return None
