@@ -13,7 +13,7 @@ PYTHON := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/cops.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
-TRAINING_INPUTS := config.yml domain.yml actions/replies.yml $(wildcard data/*.yml data/nlu/*.yml components/*.py components/*.yml)
+TRAINING_INPUTS := config.yml domain.yml actions/replies.yml actions/contact_data.yml $(wildcard data/*.yml data/nlu/*.yml components/*.py components/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
 
