@@ -79,6 +79,9 @@ class ConversationContext(GraphComponent):
             "follow_up_boost": 4.0,
             # ... unless the message by itself asks another topic's question this clearly.
             "clearly_asked": 0.3,
+            # A follow-up that names its subject and is this sure of one answer by itself is not
+            # read after the last answer's title as well.
+            "stands_alone": 0.7,
             # A follow-up read in its thread is surer than its few words alone: its probabilities
             # are raised to this power (and normalised) so that "where?" can pass the threshold.
             "follow_up_sharpening": 2.0,
@@ -211,7 +214,14 @@ class ConversationContext(GraphComponent):
         # Whether it is a question at all, components/not_a_question.py has decided: here it is one.
         probabilities = {name: value for name, value in probabilities.items() if name not in NO_QUESTION}
         if follow_up:
-            if "in_context" in by_kind:
+            # The thread decides what a follow-up's few words ask, not what a follow-up that names
+            # its subject asks clearly by itself: "and how does the police department apply?"
+            # after how a school gets an SRO asks how to apply ("how long has it existed?" points
+            # back to the thread).
+            stands_alone = (max(probabilities.values(), default=0.0) >= self.config["stands_alone"]
+                            and len(visitor_text.words(normalized)) > SHORT_FOLLOW_UP_WORDS
+                            and not visitor_text.points_back(normalized))
+            if "in_context" in by_kind and not stands_alone:
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
             probabilities = self._within_topic(probabilities, readings[0].probabilities, previous)
             understood = max(probabilities, key=probabilities.get) if probabilities else None

@@ -241,6 +241,11 @@ def refers_back(normalized: str) -> bool:
     return bool(_FOLLOW_UP_OPENER.match(normalized) or _REFERS_BACK.search(normalized))
 
 
+def points_back(normalized: str) -> bool:
+    """Whether a message names what it asks about only by pointing back: "it", "they", "that one"."""
+    return bool(_REFERS_BACK.search(normalized))
+
+
 def is_follow_up(normalized: str) -> bool:
     """Whether a message leans on the one before: it says so, or is too short to say what it is
     about."""

@@ -13,9 +13,10 @@ from rasa.shared.nlu.training_data.message import Message
 from components import text as visitor_text
 from components.conversation_context import ConversationContext
 from components.every_question_policy import EveryQuestionPolicy, answers_from_rules
-from components.not_a_question import NOT_A_QUESTION, OTHER_LANGUAGE, InputKind
+from components.not_a_question import NOT_A_QUESTION, OTHER_LANGUAGE, InputKind, NotAQuestionFilter
 from components.safety import SafetyCheck
-from components.understanding import READINGS, Reading, Turn, context_text, last_answered, previous_turns
+from components.spelling import Speller
+from components.understanding import AS_WRITTEN, READINGS, Reading, Turn, context_text, last_answered, previous_turns
 
 
 # --- reading a text ---------------------------------------------------------------------------------
@@ -50,6 +51,23 @@ def test_the_last_sentence_asks_when_none_does_but_not_a_closing():
     assert [sentence.asks for sentence in found] == [False, True]
     letter = visitor_text.sentences("Kindly indicate the length of the course. With kind regards.")
     assert [sentence.asks for sentence in letter] == [True, False]
+
+
+def test_a_name_with_and_in_it_is_one_question():
+    sentence = visitor_text.sentences("is the Crisis Prevention and Response training free?")[0]
+    assert visitor_text.parts(sentence) == []
+    sentence = visitor_text.sentences("is the training free and where is it?")[0]
+    assert [part.text for part in visitor_text.parts(sentence)] == ["is the training free", "where is it"]
+
+
+def test_misspellings_are_corrected_towards_the_training_words():
+    speller = Speller.from_texts(["when is the response center open", "response center phone",
+                                  "the link to nasro", "send me the link", "when is it open"])
+    assert speller.correct("when is the respons centr open") == "when is the response center open"
+    # Short words are left alone: "sro" one letter off "pro" is no misspelling.
+    assert speller.correct("wen is it opn") == "wen is it opn"
+    # No word of it is known: another language, left as written ("lini" is one letter off "link").
+    assert speller.correct("mkutano utafanyika lini") == "mkutano utafanyika lini"
 
 
 @pytest.mark.parametrize("message, follow_up", [
@@ -170,11 +188,36 @@ def test_what_is_no_question_in_words(kind, message, expected):
     assert kind.of(message) == expected
 
 
+def test_another_language_is_judged_by_what_the_classifier_made_of_it_as_written():
+    """The speller can turn a German question into words the classifier knows; whether the
+    message is understood is decided on the words the visitor wrote."""
+    def filtered(as_written):
+        message = Message(data={"text": "Wie kann ich das Büro erreichen?"})
+        message.set("intent", {"name": "ask_contact", "confidence": 0.9})
+        message.set("intent_ranking", [{"name": "ask_contact", "confidence": 0.9}])
+        if as_written:
+            message.set(AS_WRITTEN, as_written)
+        return NotAQuestionFilter().process([message])[0].get("intent")["name"]
+
+    assert filtered({"out_of_scope": 0.7, "ask_contact": 0.3}) == OTHER_LANGUAGE
+    assert filtered(None) == "ask_contact"
+
+
+def test_a_sentence_that_tells_of_trouble_beside_an_understood_question(safety):
+    text = "What is NASRO's website? My mom's face is drooping and she can't lift her arm."
+    first = text.index("My")
+    readings = [Reading("whole", text, 0, len(text), True, {"ask_link": 0.9}),
+                Reading("sentence", text[:first - 1], 0, first - 1, True, {"ask_link": 0.95}),
+                Reading("sentence", text[first:], first, len(text), False, {"out_of_scope": 0.6})]
+    assert safety.assess(text, readings, understood=0.9) == ("emergency", "en")
+
+
 # --- the conversation's context ---------------------------------------------------------------------------
 
 TOPICS = {"conference_attendance": "conference", "conference_location": "conference",
           "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
-          "ask_email": "contact", "cops_created": "cops"}
+          "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops",
+          "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
 
 
@@ -182,8 +225,9 @@ def reading(kind: str, text: str, probabilities: Dict[str, float]) -> Reading:
     return Reading(kind, text, 0, len(text), True, probabilities)
 
 
-def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None) -> Message:
-    context = ConversationContext({"yearly_intents": YEARLY}, None, None, TOPICS)
+def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None, linked=(),
+               **config) -> Message:
+    context = ConversationContext({"yearly_intents": YEARLY, **config}, None, None, TOPICS, list(linked))
     message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
     context._understand(message, text, readings, turns, year_slot)
     return message
@@ -217,6 +261,54 @@ def test_a_conference_question_without_a_year_is_about_2019_again():
     text = "where was the conference"
     message = understood(text, [reading("whole", text, {"conference_location": 0.9})], [], year_slot="2021")
     assert [(entity["entity"], entity["value"]) for entity in message.get("entities")] == [("conference_year", "2019")]
+
+
+def test_a_follow_up_that_names_its_subject_asks_what_it_says():
+    text = "and how does the police department apply?"
+    message = understood(text, [reading("whole", text, {"apply_grant": 0.72, "get_sro": 0.1, "out_of_scope": 0.18}),
+                                reading("in_context", text, {"get_sro": 0.97, "apply_grant": 0.03})],
+                         [Turn("get_sro", "our school wants an SRO")])
+    assert message.get("intent")["name"] == "apply_grant"
+
+
+def test_a_follow_up_that_points_back_is_read_in_its_thread():
+    text = "and how long has it been around?"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.8, "ask_svpp": 0.2}),
+                                reading("in_context", text, {"ask_svpp": 0.9, "cops_created": 0.1})],
+                         [Turn("ask_svpp", "what is svpp")])
+    assert message.get("intent")["name"] == "ask_svpp"
+
+
+def test_an_answer_that_gives_its_link_answers_the_question_for_its_link():
+    text = "svpp link"
+    readings = [reading("whole", text, {"ask_link": 0.5, "ask_svpp": 0.35, "get_sro": 0.15})]
+    assert understood(text, readings, [], linked=["ask_svpp"]).get("intent")["name"] == "ask_svpp"
+    assert understood(text, readings, []).get("intent")["name"] == "ask_link"
+
+
+def test_a_year_the_facts_do_not_cover_is_the_conference_answer_that_says_so():
+    text = "where was the 2016 conference?"
+    message = understood(text, [reading("whole", text, {"unknown_fact": 0.4, "conference_location": 0.35,
+                                                        "conference_attendance": 0.25})], [])
+    assert message.get("intent")["name"] == "conference_location"
+    assert [(entity["entity"], entity["value"]) for entity in message.get("entities")] == [("conference_year", "other")]
+
+
+def test_a_dated_answer_asked_of_another_year_after_the_thread_is_read():
+    text = "and in 2019?"
+    message = understood(text, [reading("whole", text, {"conference_attendance": 0.6, "ask_svpp": 0.4})],
+                         [Turn("ask_svpp", "how much did svpp give")], dated_intents={"ask_svpp": [2018]})
+    assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_the_lifeline_is_the_answer_only_when_the_message_names_it():
+    named_only = {"ask_988": r"\b988\b|lifeline"}
+    text = "how do I help a student in a mental health crisis"
+    readings = [reading("whole", text, {"ask_988": 0.6, "sro_training": 0.4})]
+    assert understood(text, readings, [], named_only=named_only).get("intent")["name"] == "sro_training"
+    text = "what is the 988 lifeline"
+    readings = [reading("whole", text, {"ask_988": 0.6, "sro_training": 0.4})]
+    assert understood(text, readings, [], named_only=named_only).get("intent")["name"] == "ask_988"
 
 
 def test_two_questions_are_listed_in_order():
