@@ -148,6 +148,9 @@ class SafetyCheck(GraphComponent):
         pieces += [(_TAG.sub(" ", reading.text), reading.probabilities,
                     around(reading) if reading.kind == "part" else None, reading.asks)
                    for reading in readings[1:] if reading.kind in ("sentence", "part")]
+        # A clause that tells, inside a sentence that asks, is judged as what it is: "what's the
+        # mailing address, my ex-husband is outside with a gun" asks nothing about guns.
+        pieces += [(clause, {}, None, False) for clause in visitor_text.telling_clauses(text)]
         shouting = _shouting(text)
         found, language = None, None
         for index, (piece, probabilities, sentence, asks) in enumerate(pieces):

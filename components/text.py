@@ -188,6 +188,20 @@ _STATEMENT = re.compile(
 )
 
 
+_CLAUSE_SEPARATOR = re.compile(r"\s*(?:[,;:]|\s-+)\s+")
+
+
+def telling_clauses(text: str) -> List[str]:
+    """The clauses of a message that tell rather than ask, cut at commas, semicolons and dashes:
+    "what's your phone number, there's a man with a knife outside my office" tells of a knife in
+    a sentence that asks. None when the message is one clause."""
+    pieces = [piece.strip(" ,;:-") for piece in _CLAUSE_SEPARATOR.split(text.strip())]
+    pieces = [piece for piece in pieces if piece]
+    if len(pieces) < 2:
+        return []
+    return [piece for piece in pieces if _STATEMENT.search(piece) and not asks(piece)]
+
+
 # Names with an "and" in them: one question, not two ("is the Crisis Prevention and Response
 # training free?" asks nothing of a "Response training").
 _NAMES_WITH_AND = re.compile(

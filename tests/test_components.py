@@ -109,6 +109,11 @@ def safety() -> SafetyCheck:
     ("what's the point, everyone would be better off without me", "self_harm", "en"),
     ("hay un hombre armado afuera de la escuela", "emergency", "es"),
     ("ya no quiero vivir", "self_harm", "es"),
+    ("where do i send the form, my neighbor is outside with a gun", "emergency", "en"),
+    ("my sister is being beaten by her boyfriend", "emergency", "en"),
+    ("a truck hit me with its mirror, no, a guy hit me with his car", "emergency", "en"),
+    ("we just heard shots outside the gym", "emergency", "en"),
+    ("he swallowed a whole bottle of sleeping pills", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
     assert safety.assess(message, []) == (verdict, language)
@@ -125,6 +130,8 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "we had a bomb threat last year and now we want an SRO, how do we start?",
     "is there a course on suicide prevention for SROs?",
     "our department had budget cuts, can COPS help?",
+    "if a student brings a knife to school, what does the SRO do?",
+    "hit me with the link to the grant page",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)
