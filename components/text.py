@@ -194,7 +194,7 @@ _CLAUSE_SEPARATOR = re.compile(r"\s*(?:[,;:]|\s-+)\s+")
 def telling_clauses(text: str) -> List[str]:
     """The clauses of a message that tell rather than ask, cut at commas, semicolons and dashes:
     "what's your phone number, there's a man with a knife outside my office" tells of a knife in
-    a sentence that asks. None when the message is one clause."""
+    a sentence that asks. Nothing when the message is one clause."""
     pieces = [piece.strip(" ,;:-") for piece in _CLAUSE_SEPARATOR.split(text.strip())]
     pieces = [piece for piece in pieces if piece]
     if len(pieces) < 2:
@@ -252,7 +252,7 @@ CORRECTION = re.compile(
 
 def refers_back(normalized: str) -> bool:
     """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
-    return bool(_FOLLOW_UP_OPENER.match(normalized) or _REFERS_BACK.search(normalized))
+    return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
 
 
 def points_back(normalized: str) -> bool:
