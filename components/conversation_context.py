@@ -77,8 +77,14 @@ class ConversationContext(GraphComponent):
             "topics_file": "actions/replies.yml",
             # How much more an intent of the last answer's topic counts in a follow-up.
             "follow_up_boost": 4.0,
+            # ... and the last answer itself, when the follow-up points back to its subject ("when
+            # did he start?" after who the director was asks the director's answer again).
+            "same_subject_boost": 2.0,
             # ... unless the message by itself asks another topic's question this clearly.
             "clearly_asked": 0.3,
+            # A short message the classifier reads as no question this surely is none, not a
+            # follow-up.
+            "no_question": 0.5,
             # A follow-up that names its subject and is this sure of one answer by itself is not
             # read after the last answer's title as well.
             "stands_alone": 0.7,
@@ -114,6 +120,10 @@ class ConversationContext(GraphComponent):
             "links_file": "actions/contact_data.yml",
             # ... when the answer is at least this likely beside the question for links.
             "linked_answer_confidence": 0.25,
+            # The answer for a visitor who asks for a person, and the answers that already give
+            # people to reach.
+            "person_intent": "ask_person",
+            "people_to_reach": ["ask_press", "ask_phone", "ask_email", "ask_contact", "ask_hours"],
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -174,8 +184,11 @@ class ConversationContext(GraphComponent):
         readings = [self._unnamed_dropped(reading, previous) for reading in readings]
         whole = readings[0]
         leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
-        # Two made-up words are short, but no follow-up: the classifier reads them as no question.
-        gibberish = whole.top()["name"] in NO_QUESTION and not visitor_text.refers_back(normalized)
+        # Two made-up words are short, but no follow-up: the classifier reads them as no question
+        # (and a word it does not know, "tribes too?", as a question it is unsure of).
+        gibberish = (whole.top()["name"] in NO_QUESTION
+                     and sum(whole.probabilities.get(name, 0.0) for name in NO_QUESTION) >= self.config["no_question"]
+                     and not visitor_text.refers_back(normalized))
         follow_up = leans and visitor_text.is_follow_up(normalized) and not gibberish
         by_kind = {reading.kind: reading for reading in readings}
 
@@ -223,7 +236,8 @@ class ConversationContext(GraphComponent):
                             and not visitor_text.points_back(normalized))
             if "in_context" in by_kind and not stands_alone:
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
-            probabilities = self._within_topic(probabilities, readings[0].probabilities, previous)
+            probabilities = self._within_topic(probabilities, readings[0].probabilities, previous,
+                                               visitor_text.points_back(normalized))
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if (understood in self.config["same_answer"].get(previous, [])
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS):
@@ -231,8 +245,20 @@ class ConversationContext(GraphComponent):
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._of_another_year(probabilities, mention[0])
+        probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
+
+    def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
+        """A visitor who asks for a person, in whatever words, gets the people who answer: the
+        Response Center, unless what the classifier understood already names people to reach
+        (the press office for "a human in your press shop")."""
+        person = self.config["person_intent"]
+        if not probabilities or not visitor_text.asks_for_a_person(normalized):
+            return probabilities
+        best = max(probabilities, key=probabilities.get)
+        chosen = best if best in self.config["people_to_reach"] else person
+        return {**{name: 0.0 for name in probabilities}, chosen: 1.0}
 
     def _unnamed_dropped(self, reading: Reading, previous: Optional[str]) -> Reading:
         """The reading without the answers it does not name: "help a student in a mental health
@@ -340,7 +366,7 @@ class ConversationContext(GraphComponent):
         return merged
 
     def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],
-                      previous: Optional[str]) -> Dict[str, float]:
+                      previous: Optional[str], points_back: bool = False) -> Dict[str, float]:
         """A follow-up is read within the last answer's topic: its intents count more, and only
         they, and what the message by itself clearly asks, remain candidates. (After a question
         that had no answer there is no topic: the words of that question did their part.)"""
@@ -352,6 +378,8 @@ class ConversationContext(GraphComponent):
                 or alone.get(name, 0.0) >= self.config["clearly_asked"]}
         if not kept:
             kept = probabilities
+        if points_back and previous in kept:
+            kept[previous] *= self.config["same_subject_boost"]
         # Read in its thread, a follow-up is surer than its few words alone (squared, then
         # normalised: "where?" after the Director's message is the conference's place).
         return normalised({name: value ** self.config["follow_up_sharpening"] for name, value in kept.items()})

@@ -36,11 +36,11 @@ SPANISH_WORDS = {
 }
 
 # A message with one of these words is English, whatever langid makes of its other words.
-# (Short words other languages write too, "a", "in", "die", "was", "do", "we", are left out.)
+# (Short words other languages write too, "a", "in", "is", "die", "was", "do", "we", are left out.)
 ENGLISH_WORDS = {
     "the", "are", "what", "how", "who", "where", "when", "why", "which", "does", "did", "can", "could",
     "would", "should", "will", "you", "my", "your", "our", "for", "of", "with", "about", "and", "this",
-    "that", "it", "have", "has", "please", "thanks", "thank", "hello", "need", "want", "get", "is",
+    "that", "it", "have", "has", "please", "thanks", "thank", "hello", "need", "want", "get",
 }
 
 # A few of the commonest words of the languages written in the Latin alphabet that visitors may
@@ -81,6 +81,8 @@ _URL = re.compile(
 )
 _KEY = re.compile(
     r"^(?=[A-Za-z0-9+/=_\-.:]*\d)(?=[A-Za-z0-9+/=_\-.:]*[A-Za-z])[A-Za-z0-9+/=_\-.:]{10,}$"
+    # a password: letters, digits and signs in one word ("P@ssw0rd!2024")
+    r"|^(?=\S*\d)(?=\S*[A-Za-z])(?=\S*[@!#$%^&*])[A-Za-z0-9@!#$%^&*+/=_\-.:]{8,}$"
     r"|^[0-9a-f]{16,}$|^[0-9a-f]{8}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{4}-[0-9a-f]{12}$",
     re.IGNORECASE,
 )

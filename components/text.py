@@ -24,7 +24,7 @@ SHORT_FORMS = {
     "wher": "where", "whr": "where", "wen": "when", "whn": "when", "hw": "how", "dat": "that",
     "b4": "before", "2day": "today", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
     "govt": "government", "dept": "department", "pd": "police department", "cuz": "because",
-    "coz": "because", "abt": "about", "w/": "with", "wanna": "want to", "gonna": "going to",
+    "coz": "because", "abt": "about", "w/": "with", "w": "with", "wanna": "want to", "gonna": "going to",
     "gotta": "got to", "dunno": "do not know", "idk": "i do not know", "rn": "right now",
     "ppl": "people", "hrs": "hours", "hr": "hour", "conf": "conference", "natl": "national",
     "org": "organization", "skool": "school", "skul": "school", "ofc": "office", "mgr": "manager",
@@ -248,6 +248,28 @@ CORRECTION = re.compile(
     r"what i (?:meant|want) (?:is|was))?[,:\s]*"
     r"|^i (?:meant|mean)\b[,:\s]*"
 )
+
+
+# "can I talk to a human?", "is there an actual person I can e-mail?", "get me a live agent".
+_A_PERSON = re.compile(
+    r"\b(?:humans?(?: beings?)?|(?:real|live|actual) (?:person|people|human|agent|someone)|"
+    r"(?:a|an|some|one) (?:person|agent|representative|rep|operator|staff member|employee)|"
+    r"(?:someone|somebody) (?:real|human|live)|real people|live chat|not a (?:bot|robot|machine|chatbot))\b"
+)
+_IN_PERSON = re.compile(r"\bin person\b")
+_TO_REACH = re.compile(
+    r"\b(?:talk|speak|chat|reach|contact|email|e-mail|call|write|get|connect|transfer|put me through|"
+    r"rather|want|need|prefer|please|is there|are there|can i|could i|may i|let me)\b"
+)
+_ONLY_A_PERSON = re.compile(r"^(?:a |an |the )?(?:humans?|person|agent|operator|representative|rep)$")
+
+
+def asks_for_a_person(normalized: str) -> bool:
+    """Whether the visitor asks to reach a person rather than the assistant."""
+    text = _IN_PERSON.sub(" ", normalized)
+    if _ONLY_A_PERSON.match(" ".join(words(text))):
+        return True
+    return bool(_A_PERSON.search(text)) and bool(_TO_REACH.search(text))
 
 
 def refers_back(normalized: str) -> bool:

@@ -190,6 +190,9 @@ def kind() -> InputKind:
     ("¿cuál es el número de teléfono?", None),
     ("and 2021?", None),
     ("svpp $ 2018", None),
+    ("P@ssw0rd!2024", NOT_A_QUESTION),
+    ("Wat is het telefoonnummer van het kantoor?", OTHER_LANGUAGE),
+    ("is it 24/7?", None),
 ])
 def test_what_is_no_question_in_words(kind, message, expected):
     assert kind.of(message) == expected
@@ -223,7 +226,7 @@ def test_a_sentence_that_tells_of_trouble_beside_an_understood_question(safety):
 
 TOPICS = {"conference_attendance": "conference", "conference_location": "conference",
           "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
-          "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops",
+          "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops", "cops_director": "cops",
           "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
 
@@ -284,6 +287,62 @@ def test_a_follow_up_that_points_back_is_read_in_its_thread():
                                 reading("in_context", text, {"ask_svpp": 0.9, "cops_created": 0.1})],
                          [Turn("ask_svpp", "what is svpp")])
     assert message.get("intent")["name"] == "ask_svpp"
+
+
+def test_a_follow_up_about_him_asks_the_last_answer_again():
+    """"when did he start?" after who the director was: both readings lean to when the COPS Office
+    was created, but "he" is the director the last answer was about."""
+    text = "when did he start"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.51, "cops_director": 0.11,
+                                                        "conference_attendance": 0.38}),
+                                reading("in_context", text, {"cops_director": 0.59, "cops_created": 0.41})],
+                         [Turn("cops_director", "who was the cops director in 2019")])
+    assert message.get("intent")["name"] == "cops_director"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.51, "cops_director": 0.11,
+                                                        "conference_attendance": 0.38}),
+                                reading("in_context", text, {"cops_director": 0.59, "cops_created": 0.41})],
+                         [Turn("cops_director", "who was the cops director in 2019")], same_subject_boost=1.0)
+    assert message.get("intent")["name"] == "cops_created"
+
+
+def test_a_short_follow_up_with_a_word_the_classifier_does_not_know_is_still_a_follow_up():
+    text = "tribes too?"
+    readings = [reading("whole", text, {"other_language": 0.3, "sro_training": 0.28, "apply_grant": 0.25,
+                                        "not_a_question": 0.17}),
+                reading("in_context", text, {"apply_grant": 0.95, "sro_training": 0.05})]
+    turns = [Turn("apply_grant", "who can apply for cops grants")]
+    assert understood(text, readings, turns).get("intent")["name"] == "apply_grant"
+    made_up = "blorp zanquiddle"
+    readings = [reading("whole", made_up, {"other_language": 0.58, "not_a_question": 0.22, "apply_grant": 0.2}),
+                reading("in_context", made_up, {"apply_grant": 0.99, "sro_training": 0.01})]
+    # Read by itself, not in the thread: too unsure for an answer (the fallback threshold is 0.4).
+    assert understood(made_up, readings, turns).get("intent")["confidence"] < 0.4
+
+
+@pytest.mark.parametrize("text, asks", [
+    ("Is there an actual human being I can e-mail instead of typing to you?", True),
+    ("can i talk to a real person", True),
+    ("human pls", True),
+    ("Agent!", True),
+    ("i want a live agent", True),
+    ("was the 2021 conference held in person?", False),
+    ("how many people attended", False),
+    ("what does an SRO do with a person who is armed", False),
+    ("is this a bot", False),
+])
+def test_a_visitor_asking_for_a_person_in_other_words(text, asks):
+    assert visitor_text.asks_for_a_person(visitor_text.normalize(text)) is asks
+
+
+def test_a_person_asked_for_gets_the_people_who_answer():
+    text = "Is there an actual human being I can e-mail instead of typing to you?"
+    unsure = [reading("whole", text, {"sro_training": 0.48, "cops_created": 0.45, "ask_email": 0.07})]
+    assert understood(text, unsure, [], person_intent="ask_person", people_to_reach=["ask_email"]
+                      ).get("intent") == {"name": "ask_person", "confidence": 1.0}
+    # Contacts the classifier understood already are people to reach: the press office's, the e-mail.
+    email = [reading("whole", text, {"ask_email": 0.48, "cops_created": 0.45, "sro_training": 0.07})]
+    assert understood(text, email, [], person_intent="ask_person", people_to_reach=["ask_email"]
+                      ).get("intent") == {"name": "ask_email", "confidence": 1.0}
 
 
 def test_an_answer_that_gives_its_link_answers_the_question_for_its_link():
