@@ -152,8 +152,12 @@ _CLOSING = re.compile(
 )
 
 
+# "Two things: what city ...", "Quick one: where ...": a preface before the question itself.
+_PREFACE = re.compile(r"^[^:?.!]{1,40}:\s+")
+
+
 def _asks(sentence: str, ends_with_question_mark: bool) -> bool:
-    stripped = sentence.strip(" ,.-\"'")
+    stripped = _PREFACE.sub("", sentence.strip(" ,.-\"'"), count=1)
     return ends_with_question_mark or bool(_QUESTION_START.match(stripped) or _REQUEST.search(stripped))
 
 
