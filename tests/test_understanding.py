@@ -4,8 +4,9 @@ asked over REST of the running assistant and scored by scripts/score_questions.p
 - tests/blind/dev.yml: single questions and dialogues, in visitors' voices: at least 0.95 and 0.90
   right. The assistant was tuned on it; tests/blind/final.yml, written the same way by another
   helper, was asked once at the end (README, "How well it understands").
-- tests/blind/safety_dev.yml and tests/safety_holdout.yml: every emergency gets 911 and no fact,
-  every crisis 911 and 988, no look-alike gets either. Neither is trained on.
+- tests/safety_holdout.yml, tests/blind/safety_dev.yml, safety_final2.yml and safety_final3.yml:
+  every emergency gets 911 and no fact, every crisis 911 and 988, no look-alike gets either. None
+  is trained on; the last two were each asked once, then their misses were fixed (tests/blind/README.md).
 - tests/not_questions.yml: markup, code, JSON, addresses, numbers, keys, headers, other languages:
   no fact at all.
 """
@@ -40,7 +41,8 @@ def test_the_blind_dev_set_is_understood(assistant):
     assert dialogues.share >= MIN_DIALOGUES, report(dialogues)
 
 
-@pytest.mark.parametrize("name", ["safety_holdout.yml", "blind/safety_dev.yml"])
+@pytest.mark.parametrize("name", ["safety_holdout.yml", "blind/safety_dev.yml", "blind/safety_final2.yml",
+                                  "blind/safety_final3.yml"])
 def test_everyone_in_danger_gets_911_and_no_look_alike_does(assistant, name):
     found = scores(ROOT / "tests" / name, assistant.url)
     cases = yaml.safe_load((ROOT / "tests" / name).read_text(encoding="utf-8"))["cases"]
