@@ -31,6 +31,7 @@ help:
 	@echo "make test    validate the data, test stories, NLU held-out F1, the blind sets, end to end"
 	@echo "make test-data / test-stories / test-nlu / test-python   one step of make test"
 	@echo "make bench   measure this configuration against Rasa's default one (bench/results.md)"
+	@echo "             (BENCH=--keep-baseline: this project only, the baseline's figures kept)"
 	@echo "make train   train the model if the data, domain or config changed"
 	@echo "make install create .venv, install the pinned requirements and the web widget"
 	@echo "make clean   remove the trained models and test reports"
@@ -117,7 +118,7 @@ score: | $(BIN)/.installed
 # Its cluster row runs make cluster's servers (Debian's PostgreSQL, nginx and Redis) on free ports.
 .PHONY: bench
 bench: | $(BIN)/.installed /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
-	$(PYTHON) bench/run.py
+	$(PYTHON) bench/run.py $(BENCH)
 
 test: test-data test-stories test-nlu test-python
 

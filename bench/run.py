@@ -13,7 +13,10 @@ server adds on this machine.
 Writes bench/results.md (the table and the targets), bench/results.json (every figure),
 bench/latency.png, the table into README.md and the sizing figures into docs/deploy.md (between
 their bench markers). Scratch files (models, databases, logs) go to var/bench/. `--report-only`
-writes the same files again from bench/results.json without measuring anything.
+writes the same files again from bench/results.json without measuring anything. `--keep-baseline`
+measures this project (and the cluster) only, and keeps the baseline's figures of the last run: the
+baseline takes an hour to train, and its configuration does not change from one issue to the next
+(the table says so, and from which day its figures are).
 """
 
 import argparse
@@ -319,7 +322,9 @@ def machine() -> str:
 
 def markdown(results: dict) -> str:
     lines = [f"Measured {results['date']} on {results['machine']}, by `make bench` "
-             f"(baseline: Rasa's default configuration, as `rasa init` implies; ratio: project / baseline).",
+             f"(baseline: Rasa's default configuration, as `rasa init` implies; ratio: project / baseline)."
+             + (f" The baseline's figures are those measured on {results['baseline_date']} (`make bench "
+                f"BENCH=--keep-baseline`: its configuration is unchanged)." if results.get("baseline_date") else ""),
              "",
              "| figure | baseline | this project | ratio |",
              "|---|---:|---:|---:|"]
@@ -420,6 +425,8 @@ def report(results: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="rewrite the reports from bench/results.json")
+    parser.add_argument("--keep-baseline", action="store_true",
+                        help="measure this project only; keep the baseline's figures of bench/results.json")
     args = parser.parse_args()
     if args.report_only:
         report(json.loads((BENCH / "results.json").read_text(encoding="utf-8")))
@@ -427,9 +434,15 @@ def main() -> int:
     WORK.mkdir(parents=True, exist_ok=True)
     started = time.perf_counter()
     results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
-    for name, config in CONFIGURATIONS.items():
+    measured = dict(CONFIGURATIONS)
+    if args.keep_baseline:
+        last = json.loads((BENCH / "results.json").read_text(encoding="utf-8"))
+        results["baseline"] = last["baseline"]
+        results["baseline_date"] = last.get("baseline_date", last["date"])
+        del measured["baseline"]
+    for name, config in measured.items():
         results[name] = train(name, config)
-    for name in CONFIGURATIONS:
+    for name in measured:
         results[name].update(serve_and_measure(name, results[name]["model"]))
         results[name].update(holdout_scores(name, results[name]["model"]))
     # String keys, as they read back from results.json.

@@ -73,3 +73,13 @@ def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
     readme.write_text(f"before\n{bench.README_START}\nold table\n{bench.README_END}\nafter\n")
     bench.quote(table, readme)
     assert readme.read_text() == f"before\n{bench.README_START}\n{table}{bench.README_END}\nafter\n"
+
+
+def test_a_table_whose_baseline_was_kept_says_from_when():
+    server = {"per_s": 100.0, "p99_ms": 500.0, "p50_ms": 400.0, "visitors": 50, "replies": 500}
+    results = {"date": "2026-02-01", "machine": "a test", "baseline": figures(300, 20, 0.95),
+               "project": figures(20, 500, 0.94),
+               "cluster": {"1": {"domain": server, "action": server}, "2": {"domain": server, "action": server}}}
+    assert "measured on" not in bench.markdown(results)
+    kept = bench.markdown({**results, "baseline_date": "2026-01-01"})
+    assert kept.startswith("Measured 2026-02-01") and "The baseline's figures are those measured on 2026-01-01" in kept
