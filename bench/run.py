@@ -14,9 +14,9 @@ Writes bench/results.md (the table and the targets), bench/results.json (every f
 bench/latency.png, the table into README.md and the sizing figures into docs/deploy.md (between
 their bench markers). Scratch files (models, databases, logs) go to var/bench/. `--report-only`
 writes the same files again from bench/results.json without measuring anything. `--keep-baseline`
-measures this project (and the cluster) only, and keeps the baseline's figures of the last run: the
-baseline takes an hour to train, and its configuration does not change from one issue to the next
-(the table says so, and from which day its figures are).
+measures this project (and the cluster) only, and keeps the baseline's figures of the last run, when
+that was on the same machine: the baseline takes an hour to train, and its configuration does not
+change from one issue to the next (the table says so, and from which day its figures are).
 """
 
 import argparse
@@ -437,6 +437,10 @@ def main() -> int:
     measured = dict(CONFIGURATIONS)
     if args.keep_baseline:
         last = json.loads((BENCH / "results.json").read_text(encoding="utf-8"))
+        if last["machine"] != results["machine"]:
+            # A ratio of figures from two machines says nothing about the configuration.
+            raise SystemExit(f"the baseline was measured on {last['machine']}, this is {results['machine']}: "
+                             "run `make bench` in full")
         results["baseline"] = last["baseline"]
         results["baseline_date"] = last.get("baseline_date", last["date"])
         del measured["baseline"]
