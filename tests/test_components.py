@@ -114,6 +114,9 @@ def safety() -> SafetyCheck:
     ("a truck hit me with its mirror, no, a guy hit me with his car", "emergency", "en"),
     ("we just heard shots outside the gym", "emergency", "en"),
     ("he swallowed a whole bottle of sleeping pills", "self_harm", "en"),
+    ("my brother ran off last night and hasnt answered his phone, we think something happened to him",
+     "emergency", "en"),
+    ("how many tylenol does it take to die", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
     assert safety.assess(message, []) == (verdict, language)
@@ -132,6 +135,9 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "our department had budget cuts, can COPS help?",
     "if a student brings a knife to school, what does the SRO do?",
     "hit me with the link to the grant page",
+    "I'm a bit hurt that nobody from the Response Center called me back. Is there an email I can try?",
+    "something happened to my application, it vanished from JustGrants",
+    "no one can find my email in your system",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)
