@@ -49,6 +49,7 @@ class Lexicon:
     distress: List[re.Pattern]
     cries: List[re.Pattern]
     self_harm: List[re.Pattern]
+    own_crisis: List[re.Pattern]
     happening_now: List[re.Pattern]
     happening: List[re.Pattern]
     question: List[re.Pattern]
@@ -65,7 +66,7 @@ class Lexicon:
         # Each list as one pattern: one search a list, not one a line.
         lists = {key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
                  for key in ("report", "danger", "danger_if_happening", "distress", "cries", "self_harm",
-                             "happening_now", "happening", "question", "about")}
+                             "own_crisis", "happening_now", "happening", "question", "about")}
         lists["harmless"] = [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
         return cls(**lists, markers=set(terms.get("markers") or []))
 
@@ -199,7 +200,7 @@ class SafetyCheck(GraphComponent):
         # crisis may be told as a question ("what's the point ...?"): only the first rules it out.
         about = found["about"] and not found["now"]
         asks_about = (found["about"] or found["question"]) and not found["now"]
-        if found["self_harm"] and not about:
+        if found["self_harm"] and (not about or (found["own_crisis"] and not found["question"])):
             return CRISIS
         happening = found["now"] or found["happening"]
         if found["report"] or (found["danger"] and not asks_about) or (
@@ -229,8 +230,8 @@ class SafetyCheck(GraphComponent):
             normalized = pattern.sub(" ", normalized)
         normalized = " ".join(normalized.split())
         found = {key: _any(getattr(lexicon, key), normalized)
-                 for key in ("report", "danger", "danger_if_happening", "distress", "self_harm", "happening_now",
-                             "happening", "question", "about")}
+                 for key in ("report", "danger", "danger_if_happening", "distress", "self_harm", "own_crisis",
+                             "happening_now", "happening", "question", "about")}
         found["now"] = found.pop("happening_now")
         # A cry for help is a danger when it is written as one: now, in capitals or with "!".
         if _any(lexicon.cries, normalized) and (found["now"] or shouting or "!" in piece):

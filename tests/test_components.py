@@ -117,6 +117,7 @@ def safety() -> SafetyCheck:
     ("my brother ran off last night and hasnt answered his phone, we think something happened to him",
      "emergency", "en"),
     ("how many tylenol does it take to die", "self_harm", "en"),
+    ("I'm an SRO and since a call last week I keep thinking about killing myself", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
     assert safety.assess(message, []) == (verdict, language)
@@ -138,6 +139,7 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "I'm a bit hurt that nobody from the Response Center called me back. Is there an email I can try?",
     "something happened to my application, it vanished from JustGrants",
     "no one can find my email in your system",
+    "I've been thinking about suicide prevention training for our district",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)
