@@ -34,6 +34,9 @@ from components.understanding import QUESTIONS, READINGS, Reading
 
 TERMS_FILE = Path(__file__).with_name("safety_terms.yml")
 EMERGENCY, CRISIS = "emergency", "self_harm"
+# The word lists a piece of text is matched against ("cries" counts only as written, see `evidence`).
+_MATCHED = ("report", "danger", "danger_if_happening", "distress", "self_harm", "own_crisis", "happening_now",
+            "happening", "question", "about")
 LANGUAGE_ENTITY = "language"
 LANGUAGES = {"english": "en", "spanish": "es"}
 _TAG = re.compile(r"<[^<>]*>")
@@ -65,8 +68,7 @@ class Lexicon:
     def from_terms(cls, terms: Dict[str, Any]) -> "Lexicon":
         # Each list as one pattern: one search a list, not one a line.
         lists = {key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
-                 for key in ("report", "danger", "danger_if_happening", "distress", "cries", "self_harm",
-                             "own_crisis", "happening_now", "happening", "question", "about")}
+                 for key in (*_MATCHED, "cries")}
         lists["harmless"] = [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
         return cls(**lists, markers=set(terms.get("markers") or []))
 
@@ -229,9 +231,7 @@ class SafetyCheck(GraphComponent):
         for pattern in lexicon.harmless:
             normalized = pattern.sub(" ", normalized)
         normalized = " ".join(normalized.split())
-        found = {key: _any(getattr(lexicon, key), normalized)
-                 for key in ("report", "danger", "danger_if_happening", "distress", "self_harm", "own_crisis",
-                             "happening_now", "happening", "question", "about")}
+        found = {key: _any(getattr(lexicon, key), normalized) for key in _MATCHED}
         found["now"] = found.pop("happening_now")
         # A cry for help is a danger when it is written as one: now, in capitals or with "!".
         if _any(lexicon.cries, normalized) and (found["now"] or shouting or "!" in piece):
