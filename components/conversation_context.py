@@ -368,11 +368,13 @@ class ConversationContext(GraphComponent):
     def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],
                       previous: Optional[str], points_back: bool = False) -> Dict[str, float]:
         """A follow-up is read within the last answer's topic: its intents count more, and only
-        they, and what the message by itself clearly asks, remain candidates. (After a question
-        that had no answer there is no topic: the words of that question did their part.)"""
+        they, and what the message by itself clearly asks, remain candidates. A question the
+        facts do not answer belongs to every topic: "which states so far?" after state
+        certification asks what that answer does not hold. (After a question that had no answer
+        there is no topic: the words of that question did their part.)"""
         topic = self.topics.get(previous)
         boost = self.config["follow_up_boost"] if topic is not None else 1.0
-        kept = {name: value * (boost if self.topics.get(name) == topic else 1.0)
+        kept = {name: value * (boost if self.topics.get(name) == topic or name == UNANSWERED else 1.0)
                 for name, value in probabilities.items()
                 if topic is None or self.topics.get(name) == topic or self.topics.get(name) is None
                 or alone.get(name, 0.0) >= self.config["clearly_asked"]}

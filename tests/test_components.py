@@ -235,7 +235,8 @@ def test_a_sentence_that_tells_of_trouble_beside_an_understood_question(safety):
 TOPICS = {"conference_attendance": "conference", "conference_location": "conference",
           "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
           "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops", "cops_director": "cops",
-          "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training"}
+          "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training",
+          "state_certification": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
 
 
@@ -295,6 +296,17 @@ def test_a_follow_up_that_points_back_is_read_in_its_thread():
                                 reading("in_context", text, {"ask_svpp": 0.9, "cops_created": 0.1})],
                          [Turn("ask_svpp", "what is svpp")])
     assert message.get("intent")["name"] == "ask_svpp"
+
+
+def test_a_follow_up_the_facts_do_not_answer_is_not_given_the_last_answer_again():
+    """"which states so far?" after state certification: the answer has no list of states, and
+    the message by itself reads as a question the facts do not answer; the thread must not turn
+    it back into the answer just given."""
+    text = "which states so far"
+    message = understood(text, [reading("whole", text, {"unknown_fact": 0.7, "state_certification": 0.3}),
+                                reading("in_context", text, {"state_certification": 0.6, "unknown_fact": 0.4})],
+                         [Turn("state_certification", "is cops helping states certify nasro courses")])
+    assert message.get("intent")["name"] == "unknown_fact"
 
 
 def test_a_follow_up_about_him_asks_the_last_answer_again():
