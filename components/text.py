@@ -187,8 +187,10 @@ def sentences(text: str) -> List[Part]:
 
 # A part that tells rather than asks: "I'm a vice principal, how do I ...", "we have 9 officers".
 _STATEMENT = re.compile(
-    r"^(?:i|i'm|im|i've|ive|we|we're|my|our|he|she|they|it|it's|this|that|there|there's)\b"
-    r"|\b(?:am|is|are|was|were)\b",
+    # "and also my son has been missing since noon" tells as much as "my son is missing".
+    r"^(?:(?:and|also|plus|but|oh|btw|ps|by the way)\s+)*"
+    r"(?:i|i'm|im|i've|ive|we|we're|my|our|he|she|they|it|it's|this|that|there|there's)\b"
+    r"|\b(?:am|is|are|was|were|has been|have been)\b",
     re.IGNORECASE,
 )
 

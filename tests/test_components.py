@@ -118,6 +118,8 @@ def safety() -> SafetyCheck:
      "emergency", "en"),
     ("how many tylenol does it take to die", "self_harm", "en"),
     ("I'm an SRO and since a call last week I keep thinking about killing myself", "self_harm", "en"),
+    ("where is the training page, and also my daughter has been missing since this morning", "emergency", "en"),
+    ("she has given away all her things and left notes for her friends", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
     assert safety.assess(message, []) == (verdict, language)
@@ -133,6 +135,12 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "the supporting safe schools page is missing",
     "we had a bomb threat last year and now we want an SRO, how do we start?",
     "is there a course on suicide prevention for SROs?",
+    "we gave away our old training binders to the library, is there a newer edition?",
+    "what's the training link, and also our budget has been cut",
+    "nothing urgent, but who can I ask about our grant report?",
+    "finishing this application by friday will be murder, what's the deadline?",
+    "our students are shooting for a perfect safety record, any programs?",
+    "¿Hay cursos de prevención del suicidio para policías escolares?",
     "our department had budget cuts, can COPS help?",
     "if a student brings a knife to school, what does the SRO do?",
     "hit me with the link to the grant page",
