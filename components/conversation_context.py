@@ -215,7 +215,7 @@ class ConversationContext(GraphComponent):
         context_year = self._year_number(year_slot)
         mention = visitor_text.year_mentioned(normalized, context_year, relative_ones=follow_up)
         if mention:
-            probabilities = self._about_the_year(probabilities, normalized, previous, follow_up)
+            probabilities = self._about_the_year(probabilities, normalized, previous, follow_up, mention[0])
             later = self.config["later_conferences_intent"]
             if visitor_text.names_a_year(normalized) and later in probabilities:
                 # "Where was the 2021 one?" asks about that year's conference, not about the ones
@@ -314,16 +314,24 @@ class ConversationContext(GraphComponent):
         return best
 
     def _about_the_year(self, probabilities: Dict[str, float], normalized: str, previous: Optional[str],
-                        follow_up: bool) -> Dict[str, float]:
-        """"And 2021?", "and the year after?" after a conference answer: the same question, of
-        that year (the message asks nothing else)."""
+                        follow_up: bool, year: Optional[int]) -> Dict[str, float]:
+        """"And 2021?", "and the year after?" after a conference answer, or after an answer of
+        dated facts ("and a year later?" after the SROs funded): the same question, of that year
+        (the message asks nothing else); of a year the dated facts do not cover, one they do not
+        answer."""
         rest = visitor_text.words(visitor_text.without_year(normalized))
         asks_nothing_else = len([word for word in rest if word not in _FILLER]) <= 1
+        if not (follow_up and asks_nothing_else):
+            return probabilities
         conference_topics = {self.topics.get(name) for name in self.config["yearly_intents"]} - {None}
-        if follow_up and asks_nothing_else and self.topics.get(previous) in conference_topics:
+        if self.topics.get(previous) in conference_topics:
             # The same question of another year; after a conference answer that is not of one
             # year (what NASRO is, later conferences), the overview of that year's conference.
             same = previous if previous in self.config["yearly_intents"] else self.config["yearly_intents"][0]
+            return {**{name: 0.0 for name in probabilities}, same: 1.0}
+        years = self.config["dated_intents"].get(previous)
+        if years:
+            same = previous if year in years else UNANSWERED
             return {**{name: 0.0 for name in probabilities}, same: 1.0}
         return probabilities
 

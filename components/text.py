@@ -167,6 +167,16 @@ def asks(text: str) -> bool:
     return _asks(text, text.rstrip().endswith("?"))
 
 
+# Question words joined before what they share: "where and when was it?", "where, when, how many
+# ppl?" ask two or three questions of one subject.
+_ONE_ASKING_WORD = r"(?:where|when|who|why|how many(?: people| ppl| attendees)?|how much|how long|how often|what time)"
+_ASKING_WORDS_JOINED = re.compile(
+    r"\b(?P<words>" + _ONE_ASKING_WORD + r"(?:\s*(?:,|/|&|\+|\band\b)\s*(?:and\s+)?" + _ONE_ASKING_WORD + r")+)\b",
+    re.IGNORECASE,
+)
+_ASKING_WORD = re.compile(_ONE_ASKING_WORD, re.IGNORECASE)
+
+
 def sentences(text: str) -> List[Part]:
     """The message's sentences; when none reads like a question, the last one is taken to ask
     ("I've tried all week. JUST GIVE ME THE NUMBER")."""
@@ -179,6 +189,12 @@ def sentences(text: str) -> List[Part]:
         question_mark = text[start + len(stripped):start + len(stripped) + 3].lstrip(" ").startswith("?")
         closing = bool(_CLOSING.match(stripped))
         found.append(Part(stripped, start, start + len(stripped), _asks(stripped, question_mark) and not closing))
+    for i in range(len(found) - 1, 0, -1):
+        if _ASKING_WORDS_JOINED.fullmatch(found[i].text.strip(" ?.!")):
+            # "2019 nasro conf - where, when, how many ppl?": the question words ask of the
+            # sentence before them.
+            joined = text[found[i - 1].start:found[i].end]
+            found[i - 1:i + 1] = [Part(joined, found[i - 1].start, found[i].end, True)]
     if found and not any(sentence.asks for sentence in found):
         last = max((i for i, sentence in enumerate(found) if not _CLOSING.match(sentence.text)), default=len(found) - 1)
         found[last] = Part(found[last].text, found[last].start, found[last].end, True)
@@ -218,10 +234,25 @@ _NAMES_WITH_AND = re.compile(
 )
 
 
+
+
+def _asking_words_joined(sentence: Part) -> List[Part]:
+    match = _ASKING_WORDS_JOINED.search(sentence.text)
+    if not match:
+        return []
+    before, after = sentence.text[:match.start()], sentence.text[match.end():]
+    # Each question is the whole sentence with one of the words: what it shares is before or after.
+    return [Part(before + word.group(0) + after, sentence.start, sentence.end, True)
+            for word in _ASKING_WORD.finditer(match.group("words"))]
+
+
 def parts(sentence: Part) -> List[Part]:
     """The questions a sentence joins with "and", "also", "plus" ... ("the email and the phone
     number?"). A part of an asking sentence asks too, unless it tells something itself ("I'm a
     vice principal, how do I ...")."""
+    joined = _asking_words_joined(sentence)
+    if joined:
+        return joined
     found = []
     names = [match.span() for match in _NAMES_WITH_AND.finditer(sentence.text)]
     separators = _PART_SEPARATOR
@@ -308,8 +339,12 @@ def correction(normalized: str) -> Optional[str]:
 # --- years --------------------------------------------------------------------------------------
 
 _YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b")
-_NEXT_YEAR = re.compile(r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\ba year later\b")
-_PREVIOUS_YEAR = re.compile(r"\b(?:the )?(?:previous|preceding|prior) year\b|\bthe year before\b|\ba year earlier\b")
+_COUNT = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "couple of": 2}
+_N_YEARS = r"(?P<count>a|one|two|three|four|five|couple of|[1-5]) (?:years?|yrs?)"
+_NEXT_YEAR = re.compile(r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\b" + _N_YEARS
+                        + r" (?:later|after(?:wards)?|on)\b")
+_PREVIOUS_YEAR = re.compile(r"\b(?:the )?(?:previous|preceding|prior) year\b|\bthe year before\b|\b" + _N_YEARS
+                            + r" (?:earlier|before|prior)\b")
 # In a follow-up, "the next one" is next year's conference; asked afresh it means the upcoming one.
 _NEXT_ONE = re.compile(r"\b(?:the )?(?:next|following) (?:one|conference)\b|\bthe one after\b")
 _PREVIOUS_ONE = re.compile(r"\b(?:the )?(?:previous|last|prior) (?:one|conference)\b|\bthe one before\b")
@@ -326,9 +361,11 @@ def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool =
     relative = [(_NEXT_YEAR, 1), (_PREVIOUS_YEAR, -1)]
     if relative_ones:
         relative += [(_NEXT_ONE, 1), (_PREVIOUS_ONE, -1)]
-    for pattern, step in relative:
+    for pattern, direction in relative:
         match = pattern.search(text)
         if match:
+            count = match.groupdict().get("count")
+            step = direction * (int(count) if count and count.isdigit() else _COUNT.get(count, 1))
             return (None if context_year is None else context_year + step), match.start(), match.end()
     return None
 

@@ -91,6 +91,8 @@ def test_years_named_and_counted_from_the_conversation():
     assert visitor_text.year_mentioned("and the year before?", 2021)[0] == 2020
     assert visitor_text.year_mentioned("when is the next conference", 2019) is None
     assert visitor_text.year_mentioned("and the next one?", 2019, relative_ones=True)[0] == 2020
+    assert visitor_text.year_mentioned("and two years later?", 2019)[0] == 2021
+    assert visitor_text.year_mentioned("3 yrs earlier", 2019)[0] == 2016
 
 
 # --- the safety check ----------------------------------------------------------------------------------
@@ -243,6 +245,7 @@ def test_a_sentence_that_tells_of_trouble_beside_an_understood_question(safety):
 TOPICS = {"conference_attendance": "conference", "conference_location": "conference",
           "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
           "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops", "cops_director": "cops",
+          "cops_sros_funded": "cops",
           "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training",
           "state_certification": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
@@ -266,6 +269,15 @@ def test_a_follow_up_is_read_in_the_last_answer_s_topic():
                                 reading("in_context", text, {"ask_phone": 0.5, "ask_address": 0.45})],
                          [Turn("ask_phone", "what's the phone number")])
     assert message.get("intent")["name"] == "ask_address"
+
+
+def test_question_words_joined_ask_one_question_each_of_what_they_share():
+    sentence = visitor_text.sentences("where and when was the 2019 conference?")[0]
+    assert [part.text for part in visitor_text.parts(sentence)] == [
+        "where was the 2019 conference", "when was the 2019 conference"]
+    found = visitor_text.sentences("2019 nasro conf - where, when, how many ppl?")
+    assert [part.text for part in visitor_text.parts(found[0])] == [
+        "2019 nasro conf - where", "2019 nasro conf - when", "2019 nasro conf - how many ppl"]
 
 
 def test_a_correction_is_never_the_answer_just_given():
@@ -392,6 +404,19 @@ def test_a_dated_answer_asked_of_another_year_after_the_thread_is_read():
     text = "and in 2019?"
     message = understood(text, [reading("whole", text, {"conference_attendance": 0.6, "ask_svpp": 0.4})],
                          [Turn("ask_svpp", "how much did svpp give")], dated_intents={"ask_svpp": [2018]})
+    assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_a_year_later_after_dated_facts_is_the_same_answer_or_one_the_facts_do_not_hold():
+    dated = {"cops_sros_funded": [1994, 2019, 2020]}
+    funded = [Turn("cops_sros_funded", "how many SROs has COPS funded")]
+    text = "and a year later?"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.7, "cops_sros_funded": 0.3})],
+                         funded, dated_intents=dated)
+    assert message.get("intent")["name"] == "cops_sros_funded"
+    text = "and five years later?"
+    message = understood(text, [reading("whole", text, {"cops_created": 0.7, "cops_sros_funded": 0.3})],
+                         funded, dated_intents=dated)
     assert message.get("intent")["name"] == "unknown_fact"
 
 
