@@ -124,10 +124,16 @@ class ConversationContext(GraphComponent):
             # people to reach.
             "person_intent": "ask_person",
             "people_to_reach": ["ask_press", "ask_phone", "ask_email", "ask_contact", "ask_hours"],
+            # Details a question may ask that its subject's answer may not hold (the file says
+            # more), and where the answers' texts are: domain.yml's `utter_<intent>`, or the
+            # actions' reply for ask_<reply> in actions/replies.yml.
+            "details_file": "components/details.yml",
+            "domain_file": "domain.yml",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None) -> None:
+                 topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None,
+                 details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -136,6 +142,9 @@ class ConversationContext(GraphComponent):
         # intents whose answer gives a link of its own
         self.linked = set(linked or [])
         self.names = {intent: re.compile(pattern) for intent, pattern in self.config["named_only"].items()}
+        # detail -> the pattern of a question asking it; intent -> the details its answer gives
+        self.details = {name: re.compile(pattern) for name, pattern in (details or {}).items()}
+        self.answered = {intent: set(names) for intent, names in (answered or {}).items()}
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -146,17 +155,37 @@ class ConversationContext(GraphComponent):
         self.topics = {intent: topic.name for intent, topic in load_topics(self.config["topics_file"]).items()}
         links = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))["links"]
         self.linked = {intent for link in links.values() for intent in link.get("answers") or []}
+        details = yaml.safe_load(Path(self.config["details_file"]).read_text(encoding="utf-8"))["details"]
+        texts = self._answer_texts()
+        answered = {intent: sorted(name for name, detail in details.items()
+                                   if re.search(detail["answered"], texts.get(intent, ""), re.IGNORECASE))
+                    for intent in self.topics}
+        asked = {name: detail["asked"] for name, detail in details.items()}
+        self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
+        self.answered = {intent: set(names) for intent, names in answered.items()}
+        kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered}
         with self._model_storage.write_to(self._resource) as directory:
-            (directory / TOPICS_FILE).write_text(json.dumps({"topics": self.topics, "linked": sorted(self.linked)}),
-                                                 encoding="utf-8")
+            (directory / TOPICS_FILE).write_text(json.dumps(kept), encoding="utf-8")
         return self._resource
+
+    def _answer_texts(self) -> Dict[str, str]:
+        """intent -> the text of its answer, every variant of it (each year's, each language's)."""
+        responses = yaml.safe_load(Path(self.config["domain_file"]).read_text(encoding="utf-8"))["responses"]
+        replies = yaml.safe_load(Path(self.config["topics_file"]).read_text(encoding="utf-8"))["replies"]
+        texts = {}
+        for intent in self.topics:
+            variants = responses.get(f"utter_{intent}") or []
+            reply = intent[len("ask_"):] if intent.startswith("ask_") else None
+            texts[intent] = " ".join([variant.get("text") or "" for variant in variants]
+                                     + [replies.get(reply) or replies.get(f"{reply}s") or ""])
+        return texts
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
              execution_context: ExecutionContext, **kwargs: Any) -> "ConversationContext":
         with model_storage.read_from(resource) as directory:
             kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, kept["topics"], kept["linked"])
+        return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"])
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -245,9 +274,25 @@ class ConversationContext(GraphComponent):
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._of_another_year(probabilities, mention[0])
+        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text))
         probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
+
+    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str) -> Dict[str, float]:
+        """"Is the NASRO basic course online?": a question asking a detail (components/details.yml)
+        that the answer it is understood as does not give is one the facts do not answer."""
+        if not probabilities:
+            return probabilities
+        best = max(probabilities, key=probabilities.get)
+        if best not in self.topics:
+            return probabilities
+        asked = {name for name, pattern in self.details.items() if pattern.search(asking)}
+        if not asked - self.answered.get(best, set()):
+            return probabilities
+        moved = dict(probabilities)
+        moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(best)
+        return moved
 
     def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
         """A visitor who asks for a person, in whatever words, gets the people who answer: the

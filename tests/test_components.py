@@ -505,3 +505,16 @@ def test_every_safety_pattern_is_a_text_that_compiles():
             for entry in entries:
                 assert isinstance(entry, str), f"{language}.{name}: {entry!r} is not a text: quote it with ' '"
                 re.compile(entry)
+
+
+def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer():
+    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "nasro_courses": "training"}, [],
+                                  details={"format": r"\bis (?:it|the \w+(?: \w+){0,3}) online\b"},
+                                  answered={"free_training": ["format"]})
+    for text, heard, expected in [("is the nasro basic course online", "nasro_courses", "unknown_fact"),
+                                  ("is the free training online", "free_training", "free_training"),
+                                  ("how long is the nasro basic course", "nasro_courses", "nasro_courses")]:
+        readings = [reading("whole", text, {heard: 0.8, "unknown_fact": 0.2})]
+        message = message_with(text, heard, 0.8, readings)
+        context._understand(message, text, readings, [], None)
+        assert message.get("intent")["name"] == expected, text
