@@ -64,6 +64,13 @@ def normalised(probabilities: Dict[str, float]) -> Dict[str, float]:
     return {name: value / total for name, value in probabilities.items()}
 
 
+def _unanswered(probabilities: Dict[str, float], understood: str) -> Dict[str, float]:
+    """What was understood as `understood` is a question the facts do not answer."""
+    moved = dict(probabilities)
+    moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(understood)
+    return moved
+
+
 def ranked(probabilities: Dict[str, float]) -> List[Dict[str, Any]]:
     return [{"name": name, "confidence": value}
             for name, value in sorted(probabilities.items(), key=lambda item: -item[1])]
@@ -290,9 +297,7 @@ class ConversationContext(GraphComponent):
         asked = {name for name, pattern in self.details.items() if pattern.search(asking)}
         if not asked - self.answered.get(best, set()):
             return probabilities
-        moved = dict(probabilities)
-        moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(best)
-        return moved
+        return _unanswered(probabilities, best)
 
     def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
         """A visitor who asks for a person, in whatever words, gets the people who answer: the
@@ -389,9 +394,7 @@ class ConversationContext(GraphComponent):
         years = self.config["dated_intents"].get(best)
         if not years or year in years:
             return probabilities
-        moved = dict(probabilities)
-        moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(best)
-        return moved
+        return _unanswered(probabilities, best)
 
     def _merge_yearly(self, probabilities: Dict[str, float]) -> Dict[str, float]:
         """A year the facts do not cover: every conference answer says so and where to look, as
