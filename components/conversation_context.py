@@ -135,12 +135,17 @@ class ConversationContext(GraphComponent):
             # more), and where the answers' texts are: domain.yml's `utter_<intent>`, or the
             # actions' reply for ask_<reply> in actions/replies.yml.
             "details_file": "components/details.yml",
+            # A question of the same topic that gives the detail asked is the one meant when the
+            # classifier finds it at least this likely; a detail marked off_topic gets this answer.
+            "detail_giver_confidence": 0.05,
+            "off_topic_intent": "out_of_scope",
             "domain_file": "domain.yml",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None,
-                 details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None) -> None:
+                 details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None,
+                 off_topic: Optional[List[str]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -152,6 +157,7 @@ class ConversationContext(GraphComponent):
         # detail -> the pattern of a question asking it; intent -> the details its answer gives
         self.details = {name: re.compile(pattern) for name, pattern in (details or {}).items()}
         self.answered = {intent: set(names) for intent, names in (answered or {}).items()}
+        self.off_topic = set(off_topic or [])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -170,7 +176,9 @@ class ConversationContext(GraphComponent):
         asked = {name: detail["asked"] for name, detail in details.items()}
         self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
         self.answered = {intent: set(names) for intent, names in answered.items()}
-        kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered}
+        self.off_topic = {name for name, detail in details.items() if detail.get("off_topic")}
+        kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered,
+                "off_topic": sorted(self.off_topic)}
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TOPICS_FILE).write_text(json.dumps(kept), encoding="utf-8")
         return self._resource
@@ -192,7 +200,8 @@ class ConversationContext(GraphComponent):
              execution_context: ExecutionContext, **kwargs: Any) -> "ConversationContext":
         with model_storage.read_from(resource) as directory:
             kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"])
+        return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"],
+                   kept.get("off_topic"))
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -281,23 +290,47 @@ class ConversationContext(GraphComponent):
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._of_another_year(probabilities, mention[0])
-        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text))
+        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings, follow_up)
         probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
 
-    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str) -> Dict[str, float]:
+    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str,
+                            readings: List[Reading], follow_up: bool) -> Dict[str, float]:
         """"Is the NASRO basic course online?": a question asking a detail (components/details.yml)
-        that the answer it is understood as does not give is one the facts do not answer."""
+        that the answer it is understood as does not give is one the facts do not answer. But
+        "Can I visit your office? What's the street address?" asks the address by itself too."""
         if not probabilities:
             return probabilities
         best = max(probabilities, key=probabilities.get)
-        if best not in self.topics:
+        if best not in self.topics or not self._lacks_a_detail(best, asking):
             return probabilities
-        asked = {name for name, pattern in self.details.items() if pattern.search(asking)}
-        if not asked - self.answered.get(best, set()):
+        if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best
+               and not self._lacks_a_detail(best, visitor_text.normalize(reading.text)) for reading in readings):
             return probabilities
+        asked = self._details_asked(asking)
+        if asked & self.off_topic:
+            # "Did he win that season?" after the coach: no question for the Response Center.
+            return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
+        # "What do they help with?" after the Response Center's e-mail: the answer with its phone
+        # says what it helps with. In a follow-up, a likely answer of the thread's topic that gives
+        # the detail is the one meant. (A question on its own asked for what it said: "is the
+        # basic course online?" is not a question about the free online courses.)
+        givers = [name for name, value in probabilities.items()
+                  if follow_up and name in self.topics and self.topics[name] == self.topics[best]
+                  and value >= self.config["detail_giver_confidence"] and not asked - self.answered.get(name, set())]
+        if givers:
+            giver = max(givers, key=probabilities.get)
+            moved = dict(probabilities)
+            moved[giver], moved[best] = moved[best], moved[giver]
+            return moved
         return _unanswered(probabilities, best)
+
+    def _details_asked(self, asking: str) -> set:
+        return {name for name, pattern in self.details.items() if pattern.search(asking)}
+
+    def _lacks_a_detail(self, intent: str, asking: str) -> bool:
+        return bool(self._details_asked(asking) - self.answered.get(intent, set()))
 
     def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
         """A visitor who asks for a person, in whatever words, gets the people who answer: the

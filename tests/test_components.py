@@ -518,3 +518,52 @@ def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer
         message = message_with(text, heard, 0.8, readings)
         context._understand(message, text, readings, [], None)
         assert message.get("intent")["name"] == expected, text
+
+
+def detail_context(answered: Dict[str, List[str]], off_topic=()) -> ConversationContext:
+    details = {"services": r"\bwhat do they help with\b", "visiting": r"\bvisit your office\b",
+               "sports": r"\bwin that season\b"}
+    topics = {**TOPICS, "ask_email": "contact", "ask_phone": "contact", "ask_address": "contact",
+              "conference_openers": "conference"}
+    return ConversationContext({"yearly_intents": YEARLY}, None, None, topics, [], details=details,
+                               answered=answered, off_topic=list(off_topic))
+
+
+def test_a_follow_up_asking_a_detail_gets_the_answer_of_its_thread_that_gives_it():
+    context = detail_context({"ask_phone": ["services"]})
+    text = "what do they help with"
+    readings = [reading("whole", text, {"ask_email": 0.6, "ask_phone": 0.3, "unknown_fact": 0.1})]
+    message = message_with(text, "ask_email", 0.7, readings)
+    context._understand(message, text, readings, [Turn("ask_email", "response center email")], None)
+    assert message.get("intent")["name"] == "ask_phone"
+    # Asked on its own, the question is what it says: the facts do not answer it.
+    message = message_with(text, "ask_email", 0.7, readings)
+    context._understand(message, text, readings, [], None)
+    assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_a_detail_asked_beside_the_plain_question_does_not_hide_its_answer():
+    """"Can I visit your office? What's the street address?" asks the address by itself too."""
+    context = detail_context({})
+    text = "can i visit your office in person? what's the street address?"
+    first, second = text.split("? ")
+    readings = [reading("whole", text, {"ask_address": 0.8, "unknown_fact": 0.2}),
+                Reading("sentence", first + "?", 0, len(first) + 1, True, {"ask_address": 0.6, "unknown_fact": 0.4}),
+                Reading("sentence", second, len(first) + 2, len(text), True, {"ask_address": 0.9, "unknown_fact": 0.1})]
+    message = message_with(text, "ask_address", 0.8, readings)
+    context._understand(message, text, readings, [], None)
+    assert message.get("intent")["name"] == "ask_address"
+    alone = "can i visit your office in person?"
+    readings = [reading("whole", alone, {"ask_address": 0.8, "unknown_fact": 0.2})]
+    message = message_with(alone, "ask_address", 0.8, readings)
+    context._understand(message, alone, readings, [], None)
+    assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_an_off_topic_detail_gets_the_answer_for_questions_outside_the_assistant_s_business():
+    context = detail_context({}, off_topic=["sports"])
+    text = "did he win that season"
+    readings = [reading("whole", text, {"conference_openers": 0.9, "unknown_fact": 0.1})]
+    message = message_with(text, "conference_openers", 0.9, readings)
+    context._understand(message, text, readings, [Turn("conference_openers", "who was the coach")], None)
+    assert message.get("intent")["name"] == "out_of_scope"
