@@ -135,10 +135,16 @@ class ConversationContext(GraphComponent):
             # more), and where the answers' texts are: domain.yml's `utter_<intent>`, or the
             # actions' reply for ask_<reply> in actions/replies.yml.
             "details_file": "components/details.yml",
-            # A question of the same topic that gives the detail asked is the one meant when the
-            # classifier finds it at least this likely; a detail marked off_topic gets this answer.
-            "detail_giver_confidence": 0.05,
+            # The placeholders of actions/replies.yml whose values (in links_file) tell details:
+            # "open {hours}" says it is open Monday to Friday, 9 to 5.
+            "placeholder_values": {"hours": "response_center.hours", "handles": "response_center.handles",
+                                   "center_name": "response_center.name", "address": "mailing_address",
+                                   "address_line": "mailing_address", "press_name": "public_affairs.name"},
+            # A question asking a detail marked off_topic gets this answer.
             "off_topic_intent": "out_of_scope",
+            # A question that is no follow-up asks the answer that gives a detail it asks only when
+            # it is this likely by itself (module docstring of components/details.yml).
+            "detail_giver_confidence": 0.1,
             "domain_file": "domain.yml",
         }
 
@@ -169,10 +175,9 @@ class ConversationContext(GraphComponent):
         links = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))["links"]
         self.linked = {intent for link in links.values() for intent in link.get("answers") or []}
         details = yaml.safe_load(Path(self.config["details_file"]).read_text(encoding="utf-8"))["details"]
-        texts = self._answer_texts()
-        answered = {intent: sorted(name for name, detail in details.items()
-                                   if re.search(detail["answered"], texts.get(intent, ""), re.IGNORECASE))
-                    for intent in self.topics}
+        answered = {answer: sorted(name for name, detail in details.items()
+                                   if re.search(detail["answered"], text, re.IGNORECASE))
+                    for answer, text in self._answer_texts().items()}
         asked = {name: detail["asked"] for name, detail in details.items()}
         self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
         self.answered = {intent: set(names) for intent, names in answered.items()}
@@ -184,16 +189,32 @@ class ConversationContext(GraphComponent):
         return self._resource
 
     def _answer_texts(self) -> Dict[str, str]:
-        """intent -> the text of its answer, every variant of it (each year's, each language's)."""
+        """intent -> the text of its answer (every variant but the yearly ones), and
+        "intent@year" -> the text of its answer for that conference year: the 2020 conference's
+        dates do not tell when the 2019 one ended."""
         responses = yaml.safe_load(Path(self.config["domain_file"]).read_text(encoding="utf-8"))["responses"]
         replies = yaml.safe_load(Path(self.config["topics_file"]).read_text(encoding="utf-8"))["replies"]
-        texts = {}
+        values = self._placeholder_values()
+        texts: Dict[str, List[str]] = {}
         for intent in self.topics:
-            variants = responses.get(f"utter_{intent}") or []
             reply = intent[len("ask_"):] if intent.startswith("ask_") else None
-            texts[intent] = " ".join([variant.get("text") or "" for variant in variants]
-                                     + [replies.get(reply) or replies.get(f"{reply}s") or ""])
-        return texts
+            template = replies.get(reply) or replies.get(f"{reply}s") or ""
+            texts[intent] = [re.sub(r"\{(\w+)\}", lambda field: values.get(field.group(1), ""), template)]
+            for variant in responses.get(f"utter_{intent}") or []:
+                year = next((str(condition.get("value")) for condition in variant.get("condition") or []
+                             if condition.get("name") == YEAR_ENTITY), None)
+                texts.setdefault(f"{intent}@{year}" if year else intent, []).append(variant.get("text") or "")
+        return {answer: " ".join(parts) for answer, parts in texts.items()}
+
+    def _placeholder_values(self) -> Dict[str, str]:
+        data = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))
+        values = {}
+        for placeholder, path in self.config["placeholder_values"].items():
+            value: Any = data
+            for key in path.split("."):
+                value = value[key]
+            values[placeholder] = ", ".join(value) if isinstance(value, list) else str(value)
+        return values
 
     @classmethod
     def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -290,47 +311,73 @@ class ConversationContext(GraphComponent):
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._of_another_year(probabilities, mention[0])
-        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings, follow_up)
+        asked_year = (self._year_value(mention[0]) if mention and mention[0] is not None
+                      else year_slot if follow_up else None)
+        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings,
+                                                 previous, follow_up, asked_year)
         probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
 
-    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str,
-                            readings: List[Reading], follow_up: bool) -> Dict[str, float]:
+    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str, readings: List[Reading],
+                            previous: Optional[str], follow_up: bool, year: Optional[str]) -> Dict[str, float]:
         """"Is the NASRO basic course online?": a question asking a detail (components/details.yml)
         that the answer it is understood as does not give is one the facts do not answer. But
         "Can I visit your office? What's the street address?" asks the address by itself too."""
         if not probabilities:
             return probabilities
         best = max(probabilities, key=probabilities.get)
-        if best not in self.topics or not self._lacks_a_detail(best, asking):
+        if best == UNANSWERED:
+            # "Does the response center have a Spanish line?" is as likely unknown as the phone's
+            # answer, which does not say: it is unknown.
+            return self._without_answers_lacking(probabilities, asking, year)
+        if best not in self.topics or not self._lacks_a_detail(best, asking, year):
             return probabilities
         if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best
-               and not self._lacks_a_detail(best, visitor_text.normalize(reading.text)) for reading in readings):
+               and not self._lacks_a_detail(best, visitor_text.normalize(reading.text), year) for reading in readings):
             return probabilities
         asked = self._details_asked(asking)
         if asked & self.off_topic:
             # "Did he win that season?" after the coach: no question for the Response Center.
             return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
-        # "What do they help with?" after the Response Center's e-mail: the answer with its phone
-        # says what it helps with. In a follow-up, a likely answer of the thread's topic that gives
-        # the detail is the one meant. (A question on its own asked for what it said: "is the
-        # basic course online?" is not a question about the free online courses.)
-        givers = [name for name, value in probabilities.items()
-                  if follow_up and name in self.topics and self.topics[name] == self.topics[best]
-                  and value >= self.config["detail_giver_confidence"] and not asked - self.answered.get(name, set())]
-        if givers:
-            giver = max(givers, key=probabilities.get)
-            moved = dict(probabilities)
-            moved[giver], moved[best] = moved[best], moved[giver]
-            return moved
-        return _unanswered(probabilities, best)
+        # In a conversation, the answer of the thread's topic that gives the detail is the one
+        # meant: the last answer itself ("when did it start?" after what NASRO is), or the
+        # likeliest other ("what do they help with?" after the Response Center's e-mail: the
+        # answer with its phone says), which a question that is no follow-up must ask by itself
+        # too ("which program would the police apply to?" after who may apply). A first question
+        # asked for what it said: "is the basic course online?" is none about the free online
+        # courses. (An answer dropped for not being named, the 988 Lifeline's, gives nothing.)
+        if previous in self.topics:
+            floor = 0.0 if follow_up else self.config["detail_giver_confidence"]
+            givers = [name for name, value in probabilities.items()
+                      if self.topics.get(name) == self.topics[previous] and value >= floor
+                      and not asked - self._given(name, year)]
+            if givers:
+                giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
+                moved = dict(probabilities)
+                moved[giver], moved[best] = moved[best], moved.get(giver, 0.0)
+                return moved
+        return self._without_answers_lacking(probabilities, asking, year)
+
+    def _without_answers_lacking(self, probabilities: Dict[str, float], asking: str,
+                                 year: Optional[str]) -> Dict[str, float]:
+        """The two likeliest answers, when they do not give the detail asked, count for the
+        question the facts do not answer."""
+        for name in sorted(probabilities, key=probabilities.get, reverse=True)[:2]:
+            if name in self.topics and self._lacks_a_detail(name, asking, year):
+                probabilities = _unanswered(probabilities, name)
+        return probabilities
 
     def _details_asked(self, asking: str) -> set:
         return {name for name, pattern in self.details.items() if pattern.search(asking)}
 
-    def _lacks_a_detail(self, intent: str, asking: str) -> bool:
-        return bool(self._details_asked(asking) - self.answered.get(intent, set()))
+    def _lacks_a_detail(self, intent: str, asking: str, year: Optional[str] = None) -> bool:
+        return bool(self._details_asked(asking) - self._given(intent, year))
+
+    def _given(self, intent: str, year: Optional[str]) -> set:
+        """The details an answer gives, in the conference year asked (its own answer for that
+        year, when it has one)."""
+        return self.answered.get(f"{intent}@{year}", self.answered.get(intent, set()))
 
     def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
         """A visitor who asks for a person, in whatever words, gets the people who answer: the

@@ -522,9 +522,10 @@ def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer
 
 def detail_context(answered: Dict[str, List[str]], off_topic=()) -> ConversationContext:
     details = {"services": r"\bwhat do they help with\b", "visiting": r"\bvisit your office\b",
-               "sports": r"\bwin that season\b"}
+               "sports": r"\bwin that season\b", "founding_year": r"\bwhen did it start\b",
+               "format": r"\bwas it online\b"}
     topics = {**TOPICS, "ask_email": "contact", "ask_phone": "contact", "ask_address": "contact",
-              "conference_openers": "conference"}
+              "conference_openers": "conference", "what_is_nasro": "conference"}
     return ConversationContext({"yearly_intents": YEARLY}, None, None, topics, [], details=details,
                                answered=answered, off_topic=list(off_topic))
 
@@ -567,3 +568,24 @@ def test_an_off_topic_detail_gets_the_answer_for_questions_outside_the_assistant
     message = message_with(text, "conference_openers", 0.9, readings)
     context._understand(message, text, readings, [Turn("conference_openers", "who was the coach")], None)
     assert message.get("intent")["name"] == "out_of_scope"
+
+
+def test_a_follow_up_asking_what_the_last_answer_gives_gets_it_again():
+    """"When did it start?" after what NASRO is: NASRO's answer says when it was founded, the
+    conference's dates do not."""
+    context = detail_context({"what_is_nasro": ["founding_year"]})
+    text = "when did it start?"
+    readings = [reading("whole", text, {"conference_location": 0.7, "what_is_nasro": 0.05, "unknown_fact": 0.25})]
+    message = message_with(text, "conference_location", 0.7, readings)
+    context._understand(message, text, readings, [Turn("what_is_nasro", "what's nasro")], None)
+    assert message.get("intent")["name"] == "what_is_nasro"
+
+
+def test_the_details_a_yearly_answer_gives_are_those_of_the_year_asked():
+    context = detail_context({"conference_location": [], "conference_location@2020": ["format"]})
+    for year_slot, expected in [(None, "unknown_fact"), ("2020", "conference_location")]:
+        text = "was it online"
+        readings = [reading("whole", text, {"conference_location": 0.8, "unknown_fact": 0.2})]
+        message = message_with(text, "conference_location", 0.8, readings)
+        context._understand(message, text, readings, [Turn("conference_location", "where was it")], year_slot)
+        assert message.get("intent")["name"] == expected, year_slot
