@@ -138,6 +138,7 @@ class ConversationContext(GraphComponent):
             # The placeholders of actions/replies.yml whose values (in links_file) tell details:
             # "open {hours}" says it is open Monday to Friday, 9 to 5.
             "placeholder_values": {"hours": "response_center.hours", "handles": "response_center.handles",
+                                   "phone": "response_center.phone", "press_phone": "public_affairs.phone",
                                    "center_name": "response_center.name", "address": "mailing_address",
                                    "address_line": "mailing_address", "press_name": "public_affairs.name"},
             # A question asking a detail marked off_topic gets this answer.
@@ -261,12 +262,18 @@ class ConversationContext(GraphComponent):
         questions = self._questions(readings)
         if len(questions) > 1:
             first = questions[0]
-            probabilities = dict(first.probabilities)
-            for other in questions[1:]:
-                probabilities.pop(other.top()["name"], None)
-            message.set(QUESTIONS, [question.top()["name"] for question in questions], add_to_output=True)
+            # Each question asking a detail its answer does not give is one the facts do not
+            # answer: "can I walk in? what are the visitor hours?" asks neither the contacts nor
+            # the Response Center's hours.
+            names = [UNANSWERED if self._lacks_a_detail(question.top()["name"], visitor_text.normalize(question.text))
+                     else question.top()["name"] for question in questions]
+            names = list(dict.fromkeys(names))
+            asked = set(names) | {question.top()["name"] for question in questions}
+            probabilities = {name: value for name, value in first.probabilities.items() if name not in asked}
+            if len(names) > 1:
+                message.set(QUESTIONS, names, add_to_output=True)
             # As sure as the least sure of the questions.
-            probabilities[first.top()["name"]] = min(question.top()["confidence"] for question in questions)
+            probabilities[names[0]] = min(question.top()["confidence"] for question in questions)
             self._set_intent(message, probabilities)
             self._name_year(message, text, first, False, previous, year_slot)
             return

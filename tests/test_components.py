@@ -589,3 +589,16 @@ def test_the_details_a_yearly_answer_gives_are_those_of_the_year_asked():
         message = message_with(text, "conference_location", 0.8, readings)
         context._understand(message, text, readings, [Turn("conference_location", "where was it")], year_slot)
         assert message.get("intent")["name"] == expected, year_slot
+
+
+def test_each_of_two_questions_asking_a_detail_its_answer_lacks_is_unknown():
+    context = detail_context({})
+    text = "can i visit your office in person, and what's the email?"
+    first, second = "can i visit your office in person", "what's the email?"
+    readings = [reading("whole", text, {"ask_address": 0.5, "ask_email": 0.4, "unknown_fact": 0.1}),
+                Reading("part", first, 0, len(first), True, {"ask_address": 0.8, "unknown_fact": 0.2}),
+                Reading("part", second, text.index(second), len(text), True, {"ask_email": 0.9, "unknown_fact": 0.1})]
+    message = message_with(text, "ask_address", 0.5, readings)
+    context._understand(message, text, readings, [], None)
+    assert message.get("questions") == ["unknown_fact", "ask_email"]
+    assert message.get("intent")["name"] == "unknown_fact"
