@@ -34,6 +34,10 @@ NOT_UNDERSTOOD_INTENT = "nlu_fallback"
 # Set by the NLU (components/conversation_context.py): the questions of a message that asks several.
 QUESTIONS = "questions"
 YEAR_SLOT = "conference_year"
+# ... and the conference years of a question asked of several, as that slot's values.
+YEARS = "years"
+# The conference year the answers without a condition are about.
+DEFAULT_YEAR = "2019"
 
 
 @dataclass(frozen=True)
@@ -255,6 +259,42 @@ class ActionShareLink(Action):
         if link is not None:
             _answer(dispatcher, tracker, "more_info", intent, link=ReplyStyle.of(tracker).link(link))
         return []
+
+
+class ActionAnswerEachYear(Action):
+    """"How many attended in 2019, and in 2021?": the answer to the message's conference question
+    (its `utter_<intent>` in domain.yml) for each year it names, each with its page."""
+
+    def name(self) -> Text:
+        return "action_answer_each_year"
+
+    def run(
+        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
+    ) -> List[EventType]:
+        intent = _latest_intent(tracker)
+        variants = (domain.get("responses") or {}).get(f"utter_{intent}") or []
+        style = ReplyStyle.of(tracker)
+        years = [year for year in tracker.latest_message.get(YEARS) or [] if _variant_for_year(variants, year)]
+        for position, year in enumerate(years):
+            dispatcher.utter_message(text=_variant_for_year(variants, year))
+            link = CONTACTS.link_answering(intent, year != DEFAULT_YEAR)
+            if link is None:
+                continue
+            if position == len(years) - 1:
+                _answer(dispatcher, tracker, "more_info", intent, link=style.link(link))  # and what to ask next
+            else:
+                dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
+        return []
+
+
+def _variant_for_year(variants: List[Dict[str, Any]], year: str) -> Optional[str]:
+    """The text of the response variant for conference_year `year` (the one without a condition
+    is the default year's)."""
+    for variant in variants:
+        if any(condition.get("name") == YEAR_SLOT and str(condition.get("value")) == year
+               for condition in variant.get("condition") or []):
+            return variant.get("text")
+    return next((variant.get("text") for variant in variants if not variant.get("condition")), None)
 
 
 class ActionReferToResponseCenter(Action):

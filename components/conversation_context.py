@@ -13,7 +13,8 @@ classifier's readings (components/intent_classifier.py) and the previous turns i
   year; every conference question names its year in the entity `conference_year` (2019 unless the
   visitor says otherwise), which picks the answer for that year in domain.yml;
 - a message with two questions ("what's the email and the phone number?") lists both under
-  `questions`, answered in turn by components/every_question_policy.py;
+  `questions`, answered in turn by components/every_question_policy.py; one conference question
+  of two years ("did more people go in 2019 or in 2021?") lists the years under `years`;
 - a long message with its question last is read by its asking sentence.
 
 The topics are those of actions/replies.yml (the groups of the "did you mean" titles), read when
@@ -38,7 +39,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import text as visitor_text
 from components.intent_classifier import RANKING_LENGTH
-from components.understanding import QUESTIONS, READINGS, UNANSWERED, Reading, Turn, last_answered, load_topics, previous_turns
+from components.understanding import (QUESTIONS, READINGS, UNANSWERED, YEARS, Reading, Turn, last_answered, load_topics,
+                                      previous_turns)
 
 YEAR_ENTITY = "conference_year"
 TOPICS_FILE = "topics.json"
@@ -325,6 +327,17 @@ class ConversationContext(GraphComponent):
         probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
+        self._name_years(message, normalized)
+
+    def _name_years(self, message: Message, normalized: str) -> None:
+        """"How many attended in 2019, and in 2021?" asks one conference question of two years:
+        `years` lists them (as conference_year's values), and each gets its own answer
+        (components/every_question_policy.py)."""
+        if message.get(INTENT, {}).get("name") not in self.config["yearly_intents"]:
+            return
+        values = list(dict.fromkeys(self._year_value(year) for year in visitor_text.years_named(normalized)))
+        if len(values) > 1:
+            message.set(YEARS, values, add_to_output=True)
 
     def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str, readings: List[Reading],
                             previous: Optional[str], follow_up: bool, year: Optional[str]) -> Dict[str, float]:

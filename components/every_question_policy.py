@@ -4,8 +4,9 @@ number?"), one after the other, each the way its own rule answers it.
 components/conversation_context.py lists the questions under `questions` in the message's parse
 data; the message's intent is the first of them. This policy learns from the rules (data/rules.yml)
 which actions answer each intent on its own, and after the first answer goes on with the actions of
-the next question, then listens. For a message with one question it predicts nothing, and the other
-policies decide.
+the next question, then listens. A conference question of several years (`years`) is answered for
+each by one action. For a message with one question it predicts nothing, and the other policies
+decide.
 """
 
 import json
@@ -22,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.understanding import QUESTIONS
+from components.understanding import QUESTIONS, YEARS
 
 ANSWERS_FILE = "answers.json"
 # Run by the processor after every message; no rule names it.
@@ -57,7 +58,7 @@ class EveryQuestionPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Above RulePolicy's 6: after the first answer, the rule would listen.
-        return {"priority": 7}
+        return {"priority": 7, "each_year_action": "action_answer_each_year"}
 
     @staticmethod
     def supported_data() -> SupportedData:
@@ -97,6 +98,11 @@ class EveryQuestionPolicy(Policy):
         message = tracker.latest_message
         if message is None or tracker.active_loop_name:
             return None
+        if len(message.parse_data.get(YEARS) or []) > 1:
+            # One question of several conference years: one action answers it for each.
+            done = self._actions_since_message(tracker)
+            plan = [self.config["each_year_action"]]
+            return None if done != plan[:len(done)] else (plan[len(done)] if len(done) < len(plan) else ACTION_LISTEN_NAME)
         questions = message.parse_data.get(QUESTIONS) or []
         if len(questions) < 2 or questions[0] != message.intent_name:
             return None

@@ -371,6 +371,13 @@ def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool =
     return None
 
 
+def years_named(text: str) -> List[int]:
+    """Every year a lower-case text writes out, in order, each once: "2019 or 2021" -> [2019, 2021]."""
+    found = [int(match.group(0)) if match.group(1) is None else 2000 + int(match.group(1))
+             for match in _YEAR.finditer(text)]
+    return list(dict.fromkeys(found))
+
+
 def names_a_year(text: str) -> bool:
     """Whether the text writes out a year ("2020", "'21"), rather than "the next year"."""
     return bool(_YEAR.search(text))

@@ -25,6 +25,9 @@ SAFETY_INTENTS = {"emergency", "self_harm"}
 SAFETY_THREAD = "ask_988"
 # A question in the domain the facts do not answer: its words still set the topic.
 UNANSWERED = "unknown_fact"
+# The conference years a yearly question asks about, when it names more than one (conference_year's
+# values): set by components/conversation_context.py, read by the policy and the actions.
+YEARS = "years"
 # Turns looked back for the topic: beyond that a follow-up has lost its thread too.
 LOOK_BACK_TURNS = 3
 

@@ -169,21 +169,28 @@ def rasa_command(model: Path, endpoints: Path, *subcommand: str) -> List[str]:
     ]
 
 
+def rasa_run_command(model: Path, endpoints: Path, credentials: Path, interface: str, port: int,
+                     origins: List[str], token: str) -> List[str]:
+    """`rasa run` with the channels of `credentials`, the HTTP API behind `token` and browsers
+    allowed from `origins` only."""
+    return rasa_command(model, endpoints, "run") + [
+        "--credentials", str(credentials),
+        "--interface", interface,
+        "--port", str(port),
+        "--cors", *origins,
+        "--enable-api",
+        # One argument: a token that begins with "-" (token_urlsafe's alphabet has it) would
+        # otherwise be read as an option, and the server would not start.
+        f"--auth-token={token}",
+    ]
+
+
 def rasa_server(model: Path, endpoints: Path, credentials: Path, interface: str, port: int,
                 origins: List[str], token: str, env: dict, log: Optional[IO] = None) -> Server:
-    """`rasa run` with the channels of `credentials`, the HTTP API behind `token` and browsers
-    allowed from `origins` only; started (it answers once `wait_until_up` returns)."""
+    """The Rasa server of `rasa_run_command`, started (it answers once `wait_until_up` returns)."""
     return Server(
         "Rasa server",
-        rasa_command(model, endpoints, "run")
-        + [
-            "--credentials", str(credentials),
-            "--interface", interface,
-            "--port", str(port),
-            "--cors", *origins,
-            "--enable-api",
-            "--auth-token", token,
-        ],
+        rasa_run_command(model, endpoints, credentials, interface, port, origins, token),
         f"http://{interface}:{port}/webhooks/rest/",
         env,
         log,

@@ -334,3 +334,19 @@ def test_out_of_scope_referral_gives_phone_and_email():
     )
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
     assert f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
+
+
+def test_a_conference_question_of_two_years_is_answered_for_each_with_its_page():
+    """"How many attended in 2019, and in 2021?" (the NLU names the years under `years`)."""
+    import yaml
+    from pathlib import Path
+
+    domain = yaml.safe_load((Path(__file__).resolve().parents[1] / "domain.yml").read_text(encoding="utf-8"))
+    tracker = make_tracker("conference_attendance", text="how many attended in 2019, and in 2021?")
+    tracker.latest_message["years"] = ["2019", "2021"]
+    dispatcher = CollectingDispatcher()
+    assert actions.ActionAnswerEachYear().run(dispatcher, tracker, domain) == []
+    texts = [message["text"] for message in dispatcher.messages]
+    assert "2,100" in texts[0] and "08-2019/nasro" in texts[1]
+    assert "1,100" in texts[2] and "nasro.org" in texts[3]
+    assert dispatcher.messages[-1]["buttons"], "the last answer offers what to ask next"

@@ -602,3 +602,22 @@ def test_each_of_two_questions_asking_a_detail_its_answer_lacks_is_unknown():
     context._understand(message, text, readings, [], None)
     assert message.get("questions") == ["unknown_fact", "ask_email"]
     assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_one_conference_question_of_two_years_names_both_and_one_action_answers_it():
+    text = "how many attended in 2019, and in 2021?"
+    message = understood(text, [reading("whole", text, {"conference_attendance": 0.9, "unknown_fact": 0.1})], [])
+    assert message.get("intent")["name"] == "conference_attendance"
+    assert message.get("years") == ["2019", "2021"]
+    alone = "how many attended in 2021?"
+    assert understood(alone, [reading("whole", alone, {"conference_attendance": 0.9})], []).get("years") is None
+
+    policy = EveryQuestionPolicy({"each_year_action": "action_answer_each_year"}, None, None,
+                                 type("Context", (), {"is_finetuning": False})(), answers={})
+    events = [ActionExecuted("action_listen"),
+              UserUttered(text, {"name": "conference_attendance", "confidence": 0.9},
+                          parse_data={"years": ["2019", "2021"]})]
+    tracker = DialogueStateTracker.from_events("visitor", events)
+    assert policy.next_action(tracker) == "action_answer_each_year"
+    tracker = DialogueStateTracker.from_events("visitor", events + [ActionExecuted("action_answer_each_year")])
+    assert policy.next_action(tracker) == "action_listen"

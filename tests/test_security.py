@@ -70,3 +70,18 @@ def test_logs_do_not_contain_what_visitors_type(assistant):
 def test_local_and_generated_files_are_never_committed(path):
     ignored = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=ROOT)
     assert ignored.returncode == 0, f"{path} is not git-ignored"
+
+
+def test_a_token_that_begins_with_a_dash_is_still_the_token_rasa_reads():
+    """secrets.token_urlsafe() begins with "-" one time in 64: `--auth-token -x...` made `make run`
+    fail to start ("expected one argument")."""
+    from rasa.__main__ import create_argument_parser
+
+    from scripts import serve
+
+    command = serve.rasa_run_command(ROOT / "models" / "cops.tar.gz", ROOT / "endpoints.yml",
+                                     ROOT / "credentials.yml", "127.0.0.1", 5005, ["http://localhost:8080"],
+                                     "-OBHXGaqd2p1tLFn")
+    arguments = create_argument_parser().parse_args(command[1:])
+    assert arguments.auth_token == "-OBHXGaqd2p1tLFn"
+    assert arguments.enable_api
