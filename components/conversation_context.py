@@ -147,7 +147,7 @@ class ConversationContext(GraphComponent):
             "off_topic_intent": "out_of_scope",
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
-            "detail_giver_confidence": 0.1,
+            "detail_giver_confidence": 0.05,
             "domain_file": "domain.yml",
         }
 

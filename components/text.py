@@ -293,7 +293,8 @@ _A_PERSON = re.compile(
     r"\b(?:humans?(?: beings?)?|(?:real|live|actual) (?:person|people|human|agent|someone)|"
     r"(?:a|an|some|one) (?:person|agent|representative|rep|operator|staff member|employee)|"
     r"(?:someone|somebody) (?:real|human|live)|real people|live chat|not a (?:bot|robot|machine|chatbot)|"
-    r"(?:someone|somebody) (?:who|that) (?:knows|actually knows|can actually help|understands))\b"
+    r"(?:someone|somebody) (?:who|that) (?:knows|actually knows|can actually help|understands)|"
+    r"reach (?:anyone|anybody|someone|somebody|a human))\b"
 )
 _IN_PERSON = re.compile(r"\bin person\b")
 _TO_REACH = re.compile(
