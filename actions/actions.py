@@ -254,10 +254,7 @@ class ActionShareLink(Action):
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
         intent = _answered_intent(tracker)
-        another_year = tracker.get_slot(YEAR_SLOT) not in (None, "2019")
-        link = CONTACTS.link_answering(intent, another_year)
-        if link is not None:
-            _answer(dispatcher, tracker, "more_info", intent, link=ReplyStyle.of(tracker).link(link))
+        _share_page(dispatcher, tracker, intent, tracker.get_slot(YEAR_SLOT))
         return []
 
 
@@ -273,18 +270,26 @@ class ActionAnswerEachYear(Action):
     ) -> List[EventType]:
         intent = _latest_intent(tracker)
         variants = (domain.get("responses") or {}).get(f"utter_{intent}") or []
-        style = ReplyStyle.of(tracker)
         years = [year for year in tracker.latest_message.get(YEARS) or [] if _variant_for_year(variants, year)]
         for position, year in enumerate(years):
             dispatcher.utter_message(text=_variant_for_year(variants, year))
-            link = CONTACTS.link_answering(intent, year != DEFAULT_YEAR)
-            if link is None:
-                continue
-            if position == len(years) - 1:
-                _answer(dispatcher, tracker, "more_info", intent, link=style.link(link))  # and what to ask next
-            else:
-                dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
+            # What to ask next comes after the last answer only.
+            _share_page(dispatcher, tracker, intent, year, next_questions=position == len(years) - 1)
         return []
+
+
+def _share_page(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], year: Optional[str],
+                next_questions: bool = True) -> None:
+    """The page that tells more about an answer, for the conference year it was about (None: the
+    default year's)."""
+    link = CONTACTS.link_answering(intent, year not in (None, DEFAULT_YEAR))
+    if link is None:
+        return
+    style = ReplyStyle.of(tracker)
+    if next_questions:
+        _answer(dispatcher, tracker, "more_info", intent, link=style.link(link))
+    else:
+        dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
 
 
 def _variant_for_year(variants: List[Dict[str, Any]], year: str) -> Optional[str]:

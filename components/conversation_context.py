@@ -267,7 +267,7 @@ class ConversationContext(GraphComponent):
             # Each question asking a detail its answer does not give is one the facts do not
             # answer: "can I walk in? what are the visitor hours?" asks neither the contacts nor
             # the Response Center's hours.
-            names = [UNANSWERED if self._lacks_a_detail(question.top()["name"], visitor_text.normalize(question.text))
+            names = [UNANSWERED if self._lacks(question.top()["name"], self._details_asked(visitor_text.normalize(question.text)))
                      else question.top()["name"] for question in questions]
             names = list(dict.fromkeys(names))
             asked = set(names) | {question.top()["name"] for question in questions}
@@ -344,19 +344,20 @@ class ConversationContext(GraphComponent):
         """"Is the NASRO basic course online?": a question asking a detail (components/details.yml)
         that the answer it is understood as does not give is one the facts do not answer. But
         "Can I visit your office? What's the street address?" asks the address by itself too."""
-        if not probabilities:
+        asked = self._details_asked(asking)
+        if not probabilities or not asked:
             return probabilities
         best = max(probabilities, key=probabilities.get)
         if best == UNANSWERED:
             # "Does the response center have a Spanish line?" is as likely unknown as the phone's
             # answer, which does not say: it is unknown.
-            return self._without_answers_lacking(probabilities, asking, year)
-        if best not in self.topics or not self._lacks_a_detail(best, asking, year):
+            return self._without_answers_lacking(probabilities, asked, year)
+        if best not in self.topics or not self._lacks(best, asked, year):
             return probabilities
         if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best
-               and not self._lacks_a_detail(best, visitor_text.normalize(reading.text), year) for reading in readings):
+               and not self._lacks(best, self._details_asked(visitor_text.normalize(reading.text)), year)
+               for reading in readings):
             return probabilities
-        asked = self._details_asked(asking)
         if asked & self.off_topic:
             # "Did he win that season?" after the coach: no question for the Response Center.
             return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
@@ -371,28 +372,29 @@ class ConversationContext(GraphComponent):
             floor = 0.0 if follow_up else self.config["detail_giver_confidence"]
             givers = [name for name, value in probabilities.items()
                       if self.topics.get(name) == self.topics[previous] and value >= floor
-                      and not asked - self._given(name, year)]
+                      and not self._lacks(name, asked, year)]
             if givers:
                 giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
                 moved = dict(probabilities)
                 moved[giver], moved[best] = moved[best], moved.get(giver, 0.0)
                 return moved
-        return self._without_answers_lacking(probabilities, asking, year)
+        return self._without_answers_lacking(probabilities, asked, year)
 
-    def _without_answers_lacking(self, probabilities: Dict[str, float], asking: str,
+    def _without_answers_lacking(self, probabilities: Dict[str, float], asked: set,
                                  year: Optional[str]) -> Dict[str, float]:
         """The two likeliest answers, when they do not give the detail asked, count for the
         question the facts do not answer."""
         for name in sorted(probabilities, key=probabilities.get, reverse=True)[:2]:
-            if name in self.topics and self._lacks_a_detail(name, asking, year):
+            if name in self.topics and self._lacks(name, asked, year):
                 probabilities = _unanswered(probabilities, name)
         return probabilities
 
     def _details_asked(self, asking: str) -> set:
         return {name for name, pattern in self.details.items() if pattern.search(asking)}
 
-    def _lacks_a_detail(self, intent: str, asking: str, year: Optional[str] = None) -> bool:
-        return bool(self._details_asked(asking) - self._given(intent, year))
+    def _lacks(self, intent: str, asked: set, year: Optional[str] = None) -> bool:
+        """Whether the answer `intent` leaves out one of the details `asked`."""
+        return bool(asked - self._given(intent, year))
 
     def _given(self, intent: str, year: Optional[str]) -> set:
         """The details an answer gives, in the conference year asked (its own answer for that
