@@ -489,14 +489,24 @@ class ConversationContext(GraphComponent):
 
     def _of_another_year(self, probabilities: Dict[str, float], year: Optional[int]) -> Dict[str, float]:
         """"How much did SVPP give in 2021?": the facts have that answer for 2018 only, so the
-        question is one they do not answer."""
-        if not probabilities:
+        question is one they do not answer. Every dated answer of other years counts so, not the
+        likeliest alone: "SVPP funding in 2019?" between SVPP and an unknown fact is unknown."""
+        for name, years in self.config["dated_intents"].items():
+            if name in probabilities and year not in years:
+                probabilities = _unanswered(probabilities, name)
+        return self._one_conference_answer(probabilities)
+
+    def _one_conference_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
+        """"Was there a NASRO conference in 2020?" is as much the overview as the place of that
+        year's conference, and each answer of that year says what it was: the likelier takes both
+        shares, rather than asking the visitor which they meant."""
+        two = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
+        yearly = self.config["yearly_intents"]
+        if len(two) < 2 or not all(name in yearly for name in two):
             return probabilities
-        best = max(probabilities, key=probabilities.get)
-        years = self.config["dated_intents"].get(best)
-        if not years or year in years:
-            return probabilities
-        return _unanswered(probabilities, best)
+        merged = dict(probabilities)
+        merged[two[0]] += merged.pop(two[1])
+        return merged
 
     def _merge_yearly(self, probabilities: Dict[str, float]) -> Dict[str, float]:
         """A year the facts do not cover: every conference answer says so and where to look, as

@@ -58,7 +58,10 @@ class EveryQuestionPolicy(Policy):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         # Above RulePolicy's 6: after the first answer, the rule would listen.
-        return {"priority": 7, "each_year_action": "action_answer_each_year"}
+        # once_per_message: actions that say the same whichever answer they follow (the Response
+        # Center's contacts): run once, after the last answer that has them.
+        return {"priority": 7, "each_year_action": "action_answer_each_year",
+                "once_per_message": ["action_refer_to_response_center"]}
 
     @staticmethod
     def supported_data() -> SupportedData:
@@ -67,7 +70,7 @@ class EveryQuestionPolicy(Policy):
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  execution_context: ExecutionContext, answers: Optional[Dict[str, List[str]]] = None,
                  **kwargs: Any) -> None:
-        super().__init__(config, model_storage, resource, execution_context, **kwargs)
+        super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, **kwargs)
         self.answers = answers or {}
 
     def train(self, training_trackers: List[TrackerWithCachedStates], domain: Domain, **kwargs: Any) -> Resource:
@@ -111,6 +114,10 @@ class EveryQuestionPolicy(Policy):
             if question not in self.answers:
                 return None
             plan += self.answers[question]
+        for action in self.config["once_per_message"]:
+            if plan.count(action) > 1:
+                last = len(plan) - 1 - plan[::-1].index(action)
+                plan = [name for index, name in enumerate(plan) if name != action or index == last]
         done = self._actions_since_message(tracker)
         if done != plan[:len(done)]:
             return None

@@ -480,6 +480,18 @@ def test_the_policy_answers_each_question_then_listens():
     assert policy.next_action(policy_tracker(["ask_email"], [])) is None
 
 
+def test_the_response_center_s_contacts_come_once_after_two_answers_that_end_with_them():
+    policy = EveryQuestionPolicy({}, None, None, type("Context", (), {"is_finetuning": False})(),
+                                 answers={intent: [f"utter_{intent}", "action_share_link", "action_refer_to_response_center"]
+                                          for intent in ("apply_grant", "grant_eligibility")})
+    questions = ["apply_grant", "grant_eligibility"]
+    done: List[str] = []
+    while (action := policy.next_action(policy_tracker(questions, done))) != "action_listen":
+        done.append(action)
+    assert done == ["utter_apply_grant", "action_share_link", "utter_grant_eligibility", "action_share_link",
+                    "action_refer_to_response_center"]
+
+
 def test_the_policy_learns_each_intent_s_answer_from_the_rules():
     rule = DialogueStateTracker.from_events("rule", [
         ActionExecuted("action_listen"), UserUttered(intent={"name": "what_is_sro"}),
