@@ -66,6 +66,10 @@ def normalised(probabilities: Dict[str, float]) -> Dict[str, float]:
     return {name: value / total for name, value in probabilities.items()}
 
 
+# "And for general questions?" after the press contacts asks for the others' contacts.
+ANOTHER_SUBJECT = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media))\b")
+
+
 def _unanswered(probabilities: Dict[str, float], understood: str) -> Dict[str, float]:
     """What was understood as `understood` is a question the facts do not answer."""
     moved = dict(probabilities)
@@ -315,7 +319,8 @@ class ConversationContext(GraphComponent):
                                                visitor_text.points_back(normalized))
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if (understood in self.config["same_answer"].get(previous, [])
-                    and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS):
+                    and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
+                    and not ANOTHER_SUBJECT.search(normalized)):
                 probabilities[previous] = probabilities.pop(understood)
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.

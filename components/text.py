@@ -281,7 +281,7 @@ _REFERS_BACK = re.compile(
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(
     r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"
-    r"that is not (?:it|what i (?:meant|asked))|sorry|actually|oops)\b[,.!\s]*)+"
+    r"that is not (?:it|what i (?:meant|asked))|sorry|actually|oops)(?: wait| hold on)?\b[,.!\s]*)+"
     r"(?:i (?:meant|mean|wanted|asked(?: for| about)?)|i was asking(?: about| for)?|"
     r"what i (?:meant|want) (?:is|was))?[,:\s]*"
     r"|^i (?:meant|mean)\b[,:\s]*"
