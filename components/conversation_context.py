@@ -66,10 +66,6 @@ def normalised(probabilities: Dict[str, float]) -> Dict[str, float]:
     return {name: value / total for name, value in probabilities.items()}
 
 
-# "And for general questions?" after the press contacts asks for the others' contacts.
-ANOTHER_SUBJECT = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media))\b")
-
-
 def _unanswered(probabilities: Dict[str, float], understood: str) -> Dict[str, float]:
     """What was understood as `understood` is a question the facts do not answer."""
     moved = dict(probabilities)
@@ -320,11 +316,11 @@ class ConversationContext(GraphComponent):
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if (understood in self.config["same_answer"].get(previous, [])
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
-                    and not ANOTHER_SUBJECT.search(normalized)):
+                    and not visitor_text.asks_of_the_rest(normalized)):
                 probabilities[previous] = probabilities.pop(understood)
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
-            probabilities = self._of_another_year(probabilities, mention[0])
+            probabilities = self._one_conference_answer(self._of_another_year(probabilities, mention[0]))
         asked_year = (self._year_value(mention[0]) if mention and mention[0] is not None
                       else year_slot if follow_up else None)
         probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings,
@@ -499,7 +495,7 @@ class ConversationContext(GraphComponent):
         for name, years in self.config["dated_intents"].items():
             if name in probabilities and year not in years:
                 probabilities = _unanswered(probabilities, name)
-        return self._one_conference_answer(probabilities)
+        return probabilities
 
     def _one_conference_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
         """"Was there a NASRO conference in 2020?" is as much the overview as the place of that

@@ -312,6 +312,15 @@ def asks_for_a_person(normalized: str) -> bool:
     return bool(_A_PERSON.search(text)) and bool(_TO_REACH.search(text))
 
 
+_THE_REST = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media))\b")
+
+
+def asks_of_the_rest(normalized: str) -> bool:
+    """Whether a follow-up asks about everything but the last answer's subject: "and for general
+    questions?" after the press contacts wants the Response Center's."""
+    return bool(_THE_REST.search(normalized))
+
+
 def refers_back(normalized: str) -> bool:
     """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
