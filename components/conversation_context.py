@@ -25,7 +25,7 @@ import json
 import re
 from dataclasses import replace
 from pathlib import Path
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, List, Optional, Text, Tuple
 
 import yaml
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -154,7 +154,7 @@ class ConversationContext(GraphComponent):
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None,
                  details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None,
-                 off_topic: Optional[List[str]] = None) -> None:
+                 off_topic: Optional[List[str]] = None, own_answer_only: Optional[List[str]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -167,6 +167,7 @@ class ConversationContext(GraphComponent):
         self.details = {name: re.compile(pattern) for name, pattern in (details or {}).items()}
         self.answered = {intent: set(names) for intent, names in (answered or {}).items()}
         self.off_topic = set(off_topic or [])
+        self.own_answer_only = set(own_answer_only or [])
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -185,8 +186,9 @@ class ConversationContext(GraphComponent):
         self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
         self.answered = {intent: set(names) for intent, names in answered.items()}
         self.off_topic = {name for name, detail in details.items() if detail.get("off_topic")}
+        self.own_answer_only = {name for name, detail in details.items() if detail.get("own_answer_only")}
         kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered,
-                "off_topic": sorted(self.off_topic)}
+                "off_topic": sorted(self.off_topic), "own_answer_only": sorted(self.own_answer_only)}
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TOPICS_FILE).write_text(json.dumps(kept), encoding="utf-8")
         return self._resource
@@ -225,7 +227,7 @@ class ConversationContext(GraphComponent):
         with model_storage.read_from(resource) as directory:
             kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
         return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"],
-                   kept.get("off_topic"))
+                   kept.get("off_topic"), kept.get("own_answer_only"))
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -261,21 +263,23 @@ class ConversationContext(GraphComponent):
         follow_up = leans and visitor_text.is_follow_up(normalized) and not gibberish
         by_kind = {reading.kind: reading for reading in readings}
 
+        compared = self._years_compared(turns, previous) if follow_up and visitor_text.compares(normalized) else []
+        if len(compared) > 1:
+            # "Which was bigger?" after the attendance of 2019, then of 2021: both years' answer.
+            self._set_intent(message, {**{name: 0.0 for name in whole.probabilities}, previous: 1.0})
+            message.set(YEARS, compared, add_to_output=True)
+            return
+
         questions = self._questions(readings)
         if len(questions) > 1:
-            first = questions[0]
-            # Each question asking a detail its answer does not give is one the facts do not
-            # answer: "can I walk in? what are the visitor hours?" asks neither the contacts nor
-            # the Response Center's hours.
-            names = [UNANSWERED if self._lacks(question.top()["name"], self._details_asked(visitor_text.normalize(question.text)))
-                     else question.top()["name"] for question in questions]
-            names = list(dict.fromkeys(names))
-            asked = set(names) | {question.top()["name"] for question in questions}
+            first = questions[0][0]
+            names = [name for _, name in questions]
+            asked = set(names) | {question.top()["name"] for question, _ in questions}
             probabilities = {name: value for name, value in first.probabilities.items() if name not in asked}
             if len(names) > 1:
                 message.set(QUESTIONS, names, add_to_output=True)
             # As sure as the least sure of the questions.
-            probabilities[names[0]] = min(question.top()["confidence"] for question in questions)
+            probabilities[names[0]] = min(question.top()["confidence"] for question, _ in questions)
             self._set_intent(message, probabilities)
             self._name_year(message, text, first, False, previous, year_slot)
             return
@@ -330,6 +334,18 @@ class ConversationContext(GraphComponent):
         self._name_year(message, text, focus, follow_up, previous, year_slot)
         self._name_years(message, normalized)
 
+    def _years_compared(self, turns: List[Turn], previous: Optional[str]) -> List[str]:
+        """The conference years of the last turns that asked the last answer's question (the
+        conference year of the conversation for one that named none), as conference_year's values."""
+        if previous not in self.config["yearly_intents"]:
+            return []
+        years = []
+        for turn in reversed(turns):
+            if turn.intent == previous:
+                named = visitor_text.years_named(turn.text.lower()) or [self.config["default_year"]]
+                years += [self._year_value(year) for year in named]
+        return list(dict.fromkeys(years))
+
     def _name_years(self, message: Message, normalized: str) -> None:
         """"How many attended in 2019, and in 2021?" asks one conference question of two years:
         `years` lists them (as conference_year's values), and each gets its own answer
@@ -373,7 +389,8 @@ class ConversationContext(GraphComponent):
             floor = 0.0 if follow_up else self.config["detail_giver_confidence"]
             givers = [name for name, value in probabilities.items()
                       if self.topics.get(name) == self.topics[previous] and value >= floor
-                      and not self._lacks(name, asked, year)]
+                      and not self._lacks(name, asked, year)
+                      and (name == previous or not asked & self.own_answer_only)]
             if givers:
                 giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
                 moved = dict(probabilities)
@@ -428,8 +445,12 @@ class ConversationContext(GraphComponent):
         top = reading.top()
         return top if top["name"] in self.topics else None
 
-    def _questions(self, readings: List[Reading]) -> List[Reading]:
-        """The readings that each ask a different answerable question, in the message's order."""
+    def _questions(self, readings: List[Reading]) -> List[Tuple[Reading, str]]:
+        """The readings that each ask a different question, in the message's order, with the
+        answer each asks. One asking a detail its answer does not give is a question the facts do
+        not answer: "can I walk in? what are the visitor hours?" asks neither the contacts nor the
+        Response Center's hours, and "how do I apply for CHP and what's the deadline?" asks how to
+        apply, and a deadline the facts do not have."""
         whole = readings[0]
         parts = [reading for reading in readings if reading.kind == "part"]
         sentences = [reading for reading in readings if reading.kind == "sentence" and reading.asks]
@@ -441,14 +462,25 @@ class ConversationContext(GraphComponent):
             units = [part for part in parts if part.asks]
         found, seen = [], set()
         for unit in sorted(units, key=lambda reading: reading.start):
-            top = self._answerable_top(unit)
-            one_word = len(visitor_text.words(visitor_text.normalize(unit.text))) < 2
-            if (top is None or top["confidence"] < self.config["question_confidence"]
-                    or (one_word and top["confidence"] < self.config["one_word_question_confidence"])
-                    or top["name"] in seen):
+            top = unit.top()
+            details = self._details_asked(visitor_text.normalize(unit.text))
+            if top["name"] in self.topics:
+                name = UNANSWERED if self._lacks(top["name"], details) else top["name"]
+            elif (top["name"] in (UNANSWERED, self.config["off_topic_intent"]) and details - self.off_topic
+                  and not any(name in self.topics and value >= self.config["detail_giver_confidence"]
+                              and not self._lacks(name, details) for name, value in unit.probabilities.items())):
+                # "... and when is it due?" alone reads as homework, but asks a grant's deadline,
+                # which no answer gives ("... and how long is it?" may ask the courses' hours).
+                name = UNANSWERED
+            else:
                 continue
-            seen.add(top["name"])
-            found.append(unit)
+            one_word = len(visitor_text.words(visitor_text.normalize(unit.text))) < 2
+            if (top["confidence"] < self.config["question_confidence"]
+                    or (one_word and top["confidence"] < self.config["one_word_question_confidence"])
+                    or name in seen):
+                continue
+            seen.add(name)
+            found.append((unit, name))
         return found
 
     def _focus(self, readings: List[Reading]) -> Reading:
@@ -511,9 +543,11 @@ class ConversationContext(GraphComponent):
 
     def _merge_yearly(self, probabilities: Dict[str, float]) -> Dict[str, float]:
         """A year the facts do not cover: every conference answer says so and where to look, as
-        the answer for an unknown fact would ("did nasro have a conference in 2018?")."""
+        the answer for an unknown fact would ("did nasro have a conference in 2018?"). Unless the
+        question is likelier another's: "how much money in 2018?" after SVPP."""
         yearly = [name for name in self.config["yearly_intents"] if name in probabilities]
-        if not yearly:
+        others = [value for name, value in probabilities.items() if name not in yearly and name != UNANSWERED]
+        if not yearly or sum(probabilities[name] for name in yearly) <= max(others, default=0.0):
             return probabilities
         best = max(yearly, key=probabilities.get)
         merged = {name: value for name, value in probabilities.items() if name not in yearly and name != UNANSWERED}

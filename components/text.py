@@ -302,12 +302,16 @@ _TO_REACH = re.compile(
     r"rather|want|need|prefer|please|is there|are there|can i|could i|may i|let me)\b"
 )
 _ONLY_A_PERSON = re.compile(r"^(?:a |an |the )?(?:humans?|person|agent|operator|representative|rep)$")
+# "who can explain our options?": someone to help, not a fact.
+_WHO_CAN_HELP = re.compile(
+    r"^(?:\w+ )?who (?:can|could|would|will|should) (?:i |we )?(?:ask (?:to )?)?(?:explain|help|walk (?:me|us) through|advise|go over|"
+    r"talk (?:me|us) through)\b")
 
 
 def asks_for_a_person(normalized: str) -> bool:
     """Whether the visitor asks to reach a person rather than the assistant."""
     text = _IN_PERSON.sub(" ", normalized)
-    if _ONLY_A_PERSON.match(" ".join(words(text))):
+    if _ONLY_A_PERSON.match(" ".join(words(text))) or _WHO_CAN_HELP.match(text):
         return True
     return bool(_A_PERSON.search(text)) and bool(_TO_REACH.search(text))
 
@@ -321,6 +325,17 @@ def asks_of_the_rest(normalized: str) -> bool:
     return bool(_THE_REST.search(normalized))
 
 
+_COMPARES = re.compile(
+    r"\bwhich (?:one |year |conference |of them |of the two )?(?:was|were|had|got|drew|is) (?:the )?"
+    r"(?:bigger|biggest|larger|largest|more|most|busier|busiest|better attended|smaller|smallest|fewer|less)\b"
+    r"|\bcompare (?:them|the two|both)\b|\b(?:bigger|larger|busier|smaller) than\b")
+
+
+def compares(normalized: str) -> bool:
+    """Whether a follow-up compares what the conversation asked of two years: "which was bigger?"."""
+    return bool(_COMPARES.search(normalized))
+
+
 def refers_back(normalized: str) -> bool:
     """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
@@ -331,10 +346,23 @@ def points_back(normalized: str) -> bool:
     return bool(_REFERS_BACK.search(normalized))
 
 
+# What a question may be about, named: a message of a few words naming none of these ("how much
+# money in 2018?") asks about the conversation's subject.
+_A_SUBJECT = re.compile(
+    r"\b(?:nasro|cops|sros?|school resource officers?|officers?|police|conference|conf|convention|svpp|chp|"
+    r"hiring|dispatch|newsletter|portal|courses?|training|response center|rc|director|keith|pruitt|coach|"
+    r"grants?|triad|certification|mou|lifeline|988|911|press|media|email|e mail|phone|number|address|"
+    r"schools?|students?|kids|program|programs|office|website|link|doj|justice|vcpi|grants gov|justgrants)\b")
+# A few words: the most a follow-up without a subject of its own has.
+FEW_WORDS = 6
+
+
 def is_follow_up(normalized: str) -> bool:
     """Whether a message leans on the one before: it says so, or is too short to say what it is
-    about."""
-    return refers_back(normalized) or len(words(normalized)) <= 4
+    about, or names no subject of its own in a few words."""
+    count = len(words(normalized))
+    return (refers_back(normalized) or count <= 4
+            or (count <= FEW_WORDS and not _A_SUBJECT.search(normalized)))
 
 
 def correction(normalized: str) -> Optional[str]:
