@@ -5,6 +5,7 @@ the action server starts. Replies are shaped for the visitor's channel: clickabl
 and buttons for the web widget and REST clients, plain text for `rasa shell`.
 """
 
+import re
 from abc import ABC, abstractmethod
 from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
@@ -225,10 +226,31 @@ class ActionGiveLinks(Action):
             for link in CONTACTS.links_for_topic(topic):
                 if link not in links:
                     links.append(link)
+        if not links and not _ALL_LINKS.search(tracker.latest_message.get("text") or ""):
+            # "Link pls" right after the NASRO courses asks for the courses' page.
+            links = CONTACTS.links_after(_intent_answered_before(tracker),
+                                         tracker.get_slot(YEAR_SLOT) not in (None, DEFAULT_YEAR))
         reply = "topic_links" if links else "all_links"
         links = links or CONTACTS.all_links()
         _answer(dispatcher, tracker, reply, "ask_link", links=ReplyStyle.of(tracker).link_list(links))
         return []
+
+
+# "All the links", "every page", "other links": the whole list, whatever came before.
+_ALL_LINKS = re.compile(r"\b(?:all|every|other|list|useful|more)\b", re.IGNORECASE)
+
+
+def _intent_answered_before(tracker: Tracker) -> Optional[str]:
+    """The intent of the answer given to the visitor's message before the latest one."""
+    seen_latest = False
+    for event in reversed(tracker.events):
+        if event.get("event") == "user":
+            if seen_latest:
+                return (event.get("parse_data") or {}).get("intent", {}).get("name")
+            seen_latest = True
+        elif seen_latest and event.get("event") == "action" and (event.get("name") or "").startswith("utter_"):
+            return event["name"][len("utter_"):]
+    return None
 
 
 def _answered_intent(tracker: Tracker) -> Optional[str]:

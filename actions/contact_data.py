@@ -43,6 +43,9 @@ class Link:
     answers: Tuple[str, ...]
     # The link to give instead when the visitor asks about another year than this page's (2019).
     other_years: Optional[str] = None
+    # Answers that name this page's subject without ending with its link: asked for "the link"
+    # after one of them, the visitor gets this page too.
+    mentioned_in: Tuple[str, ...] = ()
 
 
 @dataclass(frozen=True)
@@ -74,6 +77,15 @@ class ContactData:
                     link = self.links[link.other_years]
                 return self.shown(link)
         return None
+
+    def links_after(self, intent: Optional[str], another_year: bool = False) -> List[Link]:
+        """The pages to give for "the link?" asked right after an answer: its own, then those of
+        what it names."""
+        found = [link for link in [self.link_answering(intent, another_year)] if link is not None]
+        for link in self.links.values():
+            if intent in link.mentioned_in and self.shown(link) not in found:
+                found.append(self.shown(link))
+        return found
 
     def links_for_topic(self, topic: str) -> List[Link]:
         found: List[Link] = []
@@ -209,7 +221,8 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
     answered_by: Dict[str, str] = {}
     for key in section.data:
         entry = section.child(key)
-        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers", "other_years")
+        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers", "other_years",
+                         "mentioned_in")
         confirmed = entry.flag("confirmed")
         fallback = None if confirmed else entry.text("fallback")
         link = Link(
@@ -221,6 +234,7 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
             topics=entry.names("topics"),
             answers=entry.names("answers"),
             other_years=entry.data.get("other_years"),
+            mentioned_in=entry.names("mentioned_in") if "mentioned_in" in entry.data else (),
         )
         for topic in link.topics:
             if topic not in RESOURCE_TOPICS:

@@ -252,6 +252,11 @@ class ConversationContext(GraphComponent):
                     year_slot: Optional[str]) -> None:
         normalized = visitor_text.normalize(text)
         previous = last_answered(turns, self.topics)
+        if previous == self.config["link_intent"] and turns and turns[0].intent == previous:
+            # The page of the answer before (actions/actions.py) keeps its subject: "how long is
+            # it?" after the courses, then their link, asks of the courses.
+            before = last_answered(turns[1:], self.topics)
+            previous = before if before in self.linked else previous
         readings = [self._unnamed_dropped(reading, previous) for reading in readings]
         whole = readings[0]
         leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
@@ -369,6 +374,10 @@ class ConversationContext(GraphComponent):
             # "Does the response center have a Spanish line?" is as likely unknown as the phone's
             # answer, which does not say: it is unknown.
             return self._without_answers_lacking(probabilities, asked, year)
+        if best not in self.topics and asked & self.off_topic:
+            # "What was the weather like at the conference?" is no question for the Response
+            # Center, however unsure the classifier is of what else it asks.
+            return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
         if best not in self.topics or not self._lacks(best, asked, year):
             return probabilities
         if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best

@@ -304,8 +304,9 @@ _TO_REACH = re.compile(
 _ONLY_A_PERSON = re.compile(r"^(?:a |an |the )?(?:humans?|person|agent|operator|representative|rep)$")
 # "who can explain our options?": someone to help, not a fact.
 _WHO_CAN_HELP = re.compile(
-    r"^(?:\w+ )?who (?:can|could|would|will|should) (?:i |we )?(?:ask (?:to )?)?(?:explain|help|walk (?:me|us) through|advise|go over|"
-    r"talk (?:me|us) through)\b")
+    r"^(?:\w+ )?who (?:can|could|would|will|should|do|does) (?:i |we )?"
+    r"(?:(?:ask|call|phone|ring|contact|talk to|speak (?:to|with)|email|write to)(?: to)? )?"
+    r"(?:explain|help|walk (?:me|us) through|advise|go over|talk (?:me|us) through|understand|discuss|figure out)\b")
 
 
 def asks_for_a_person(normalized: str) -> bool:
@@ -371,13 +372,31 @@ def correction(normalized: str) -> Optional[str]:
     match = CORRECTION.match(normalized)
     if not match or not match.group(0).strip():
         return None
-    rest = normalized[match.end():].strip()
+    rest = _NOT_THAT.sub("", normalized[match.end():]).strip()
     return rest or None
+
+
+# "... the general line, not press": what the correction is not about is no part of what it asks.
+_NOT_THAT = re.compile(r",?\s*\b(?:not|rather than|instead of) (?:the |that |this )?[\w ]{1,30}$")
 
 
 # --- years --------------------------------------------------------------------------------------
 
-_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b")
+# Besides a year written out: "'21", "nasro 21", and what the facts tell of one conference's number
+# (2021's was the 31st) or form (2020's was held online: "the virtual one").
+_YEAR = re.compile(
+    r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b"
+    r"|(?<=\bnasro )(19|2[0-5])\b(?! ?(?:hours?|hrs|people|ppl|%|percent|officers|sros|days|minutes|states))"
+    r"|\b(?P<ordinal>31st)(?= (?:annual |nasro |national )*(?:conference|conf|convention|one)\b)"
+    r"|(?<=\bthe )(?P<form>virtual|online)(?= (?:one|nasro conference|conference|conf|convention)\b)")
+_YEAR_OF_A_NAME = {"31st": 2021, "virtual": 2020, "online": 2020}
+
+
+def _year_of(match: re.Match) -> int:
+    if match.group("ordinal") or match.group("form"):
+        return _YEAR_OF_A_NAME[match.group(0)]
+    short = match.group(1) or match.group(2)
+    return 2000 + int(short) if short else int(match.group(0))
 _COUNT = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "couple of": 2}
 _N_YEARS = r"(?P<count>a|one|two|three|four|five|couple of|[1-5]) (?:years?|yrs?)"
 _NEXT_YEAR = re.compile(r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\b" + _N_YEARS
@@ -395,8 +414,7 @@ def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool =
     that is unknown. None if no year is named."""
     match = _YEAR.search(text)
     if match:
-        value = int(match.group(0)) if match.group(1) is None else 2000 + int(match.group(1))
-        return value, match.start(), match.end()
+        return _year_of(match), match.start(), match.end()
     relative = [(_NEXT_YEAR, 1), (_PREVIOUS_YEAR, -1)]
     if relative_ones:
         relative += [(_NEXT_ONE, 1), (_PREVIOUS_ONE, -1)]
@@ -411,8 +429,7 @@ def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool =
 
 def years_named(text: str) -> List[int]:
     """Every year a lower-case text writes out, in order, each once: "2019 or 2021" -> [2019, 2021]."""
-    found = [int(match.group(0)) if match.group(1) is None else 2000 + int(match.group(1))
-             for match in _YEAR.finditer(text)]
+    found = [_year_of(match) for match in _YEAR.finditer(text)]
     return list(dict.fromkeys(found))
 
 

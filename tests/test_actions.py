@@ -153,6 +153,33 @@ def test_links_without_a_topic_list_every_confirmed_page_clickably():
     assert "supportingsafeschools" not in text
 
 
+def link_request_after(answered: str, text: str = "link pls") -> Tracker:
+    """A tracker in which the visitor asks for a link right after the answer `answered`."""
+    earlier = {"text": "a question", "intent": {"name": answered, "confidence": 0.9}, "entities": []}
+    latest = {"text": text, "intent": {"name": "ask_link", "confidence": 0.9}, "entities": []}
+    events = [{"event": "user", "text": earlier["text"], "parse_data": earlier, "input_channel": "rest"},
+              {"event": "action", "name": f"utter_{answered}"}, {"event": "action", "name": "action_share_link"},
+              {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}]
+    return Tracker("visitor-1", {}, latest, events, False, None, {}, "action_listen")
+
+
+def test_a_link_asked_right_after_an_answer_is_that_answer_s_page():
+    text = only_message(run(actions.ActionGiveLinks(), link_request_after("nasro_courses"))[0])["text"]
+    assert text.startswith("Here's where to find it:")
+    assert "supervisors-management-course" in text and "cops.usdoj.gov/chp" not in text
+
+
+def test_a_link_asked_after_the_dispatch_answer_gives_the_article_it_names_too():
+    text = only_message(run(actions.ActionGiveLinks(), link_request_after("what_is_dispatch"))[0])["text"]
+    assert "dispatch/index.html" in text and "08-2019/nasro.html" in text
+
+
+def test_all_the_links_asked_after_an_answer_are_all_of_them():
+    text = only_message(run(actions.ActionGiveLinks(),
+                            link_request_after("nasro_courses", "all the links please"))[0])["text"]
+    assert text.startswith("Here are the pages I can point you to:") and "cops.usdoj.gov/chp" in text
+
+
 @pytest.mark.parametrize(
     "intent, url",
     [

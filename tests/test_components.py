@@ -81,12 +81,19 @@ def test_follow_ups_are_told_from_questions_that_stand_alone(message, follow_up)
 def test_a_correction_gives_what_the_visitor_meant():
     assert visitor_text.correction(visitor_text.normalize("no, I meant the postal address")) == "the postal address"
     assert visitor_text.correction(visitor_text.normalize("not that, the email one")) == "the email one"
+    assert visitor_text.correction(visitor_text.normalize("no i meant the general line, not press")) == "the general line"
     assert visitor_text.correction(visitor_text.normalize("no")) is None
     assert visitor_text.correction(visitor_text.normalize("where was it")) is None
 
 
 def test_years_named_and_counted_from_the_conversation():
     assert visitor_text.year_mentioned("how many came in 2021", 2019)[0] == 2021
+    # What the facts say of a conference names its year: 2021's was the 31st, 2020's was online.
+    assert visitor_text.year_mentioned("where was the 31st nasro conference", None)[0] == 2021
+    assert visitor_text.year_mentioned("nasro 21 in florida right", None)[0] == 2021
+    assert visitor_text.year_mentioned("when was the virtual one", None)[0] == 2020
+    assert visitor_text.year_mentioned("the nasro 40 hour course", None) is None
+    assert visitor_text.year_mentioned("are the online courses free", None) is None
     assert visitor_text.year_mentioned("and the next year?", 2019)[0] == 2020
     assert visitor_text.year_mentioned("and the year before?", 2021)[0] == 2020
     assert visitor_text.year_mentioned("when is the next conference", 2019) is None
@@ -150,6 +157,8 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "something happened to my application, it vanished from JustGrants",
     "no one can find my email in your system",
     "I've been thinking about suicide prevention training for our district",
+    "we want to get an SRO at our school",
+    "wanna get the dispatch straight in my inbox every month",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)

@@ -155,8 +155,9 @@ def test_every_fact_is_followed_by_its_link_and_every_linked_intent_exists():
         for intent in fact_intents if data.link_answering(intent) is None
     ]
     assert linkless == [], problems(linkless)
-    linked = {intent for link in data.links.values() for intent in link.answers}
-    assert linked - set(INTENTS) == set(), "actions/contact_data.yml `answers:` names intents domain.yml does not list"
+    linked = {intent for link in data.links.values() for intent in link.answers + link.mentioned_in}
+    assert linked - set(INTENTS) == set(), (
+        "actions/contact_data.yml `answers:` or `mentioned_in:` names intents domain.yml does not list")
 
 
 def test_every_question_has_a_button_title():
