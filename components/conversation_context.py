@@ -299,7 +299,9 @@ class ConversationContext(GraphComponent):
         context_year = self._year_number(year_slot)
         mention = visitor_text.year_mentioned(normalized, context_year, relative_ones=follow_up)
         if mention:
-            probabilities = self._about_the_year(probabilities, normalized, previous, follow_up, mention[0])
+            # "No wait, I meant 2019" asks nothing but the year once its correction words are read.
+            asking = visitor_text.normalize(by_kind["correction"].text) if "correction" in by_kind else normalized
+            probabilities = self._about_the_year(probabilities, asking, previous, follow_up, mention[0])
             later = self.config["later_conferences_intent"]
             if visitor_text.names_a_year(normalized) and later in probabilities:
                 # "Where was the 2021 one?" asks about that year's conference, not about the ones

@@ -153,7 +153,8 @@ class SafetyCheck(GraphComponent):
                    for reading in readings[1:] if reading.kind in ("sentence", "part")]
         # A clause that tells, inside a sentence that asks, is judged as what it is: "what's the
         # mailing address, my ex-husband is outside with a gun" asks nothing about guns.
-        pieces += [(clause, {}, None, False) for clause in visitor_text.telling_clauses(text)]
+        pieces += [(clause, {}, None, False) for clause in visitor_text.telling_clauses(text)
+                   if not self._harmless_in_its_message(clause, text)]
         shouting = _shouting(text)
         found, language = None, None
         for index, (piece, probabilities, sentence, asks) in enumerate(pieces):
@@ -171,6 +172,20 @@ class SafetyCheck(GraphComponent):
                 if verdict == EMERGENCY and found is None:
                     found, language = EMERGENCY, LANGUAGES[name]
         return found, language
+
+    def _harmless_in_its_message(self, clause: str, text: str) -> bool:
+        """Whether the message's harmless phrases take in some of the clause: "It's an emergency,
+        my application is due at 5" is about a deadline, though "It's an emergency" alone is not."""
+        clause, whole = visitor_text.normalize(clause), visitor_text.normalize(text)
+        if clause not in whole:
+            return False
+        for lexicon in self.lexicons.values():
+            kept = whole
+            for pattern in lexicon.harmless:
+                kept = pattern.sub(" ", kept)
+            if clause not in " ".join(kept.split()):
+                return True
+        return False
 
     def _unsure(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float],
                 sentence: Optional[tuple]) -> Optional[str]:

@@ -387,7 +387,7 @@ _NOT_THAT = re.compile(r",?\s*\b(?:not|rather than|instead of) (?:the |that |thi
 _YEAR = re.compile(
     r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b"
     r"|(?<=\bnasro )(19|2[0-5])\b(?! ?(?:hours?|hrs|people|ppl|%|percent|officers|sros|days|minutes|states))"
-    r"|\b(?P<ordinal>31st)(?= (?:annual |nasro |national )*(?:conference|conf|convention|one)\b)"
+    r"|\b(?P<ordinal>31st)(?= (?:annual |nasro |national )*(?:conference|conf|convention|one)\b|\W*$)"
     r"|(?<=\bthe )(?P<form>virtual|online)(?= (?:one|nasro conference|conference|conf|convention)\b)")
 _YEAR_OF_A_NAME = {"31st": 2021, "virtual": 2020, "online": 2020}
 
