@@ -73,6 +73,13 @@ class Lexicon:
         return cls(**lists, markers=set(terms.get("markers") or []))
 
 
+def _without_harmless(lexicon: "Lexicon", normalized: str) -> str:
+    """The normalised text with its idioms and look-alike words (`harmless`) taken out."""
+    for pattern in lexicon.harmless:
+        normalized = pattern.sub(" ", normalized)
+    return " ".join(normalized.split())
+
+
 def _any(patterns: Iterable[re.Pattern], text: str) -> bool:
     return any(pattern.search(text) for pattern in patterns)
 
@@ -179,13 +186,7 @@ class SafetyCheck(GraphComponent):
         clause, whole = visitor_text.normalize(clause), visitor_text.normalize(text)
         if clause not in whole:
             return False
-        for lexicon in self.lexicons.values():
-            kept = whole
-            for pattern in lexicon.harmless:
-                kept = pattern.sub(" ", kept)
-            if clause not in " ".join(kept.split()):
-                return True
-        return False
+        return any(clause not in _without_harmless(lexicon, whole) for lexicon in self.lexicons.values())
 
     def _unsure(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float],
                 sentence: Optional[tuple]) -> Optional[str]:
@@ -243,9 +244,7 @@ class SafetyCheck(GraphComponent):
         normalized = visitor_text.normalize(piece)
         if not lexicon.reads(normalized):
             return None
-        for pattern in lexicon.harmless:
-            normalized = pattern.sub(" ", normalized)
-        normalized = " ".join(normalized.split())
+        normalized = _without_harmless(lexicon, normalized)
         found = {key: _any(getattr(lexicon, key), normalized) for key in _MATCHED}
         found["now"] = found.pop("happening_now")
         # A cry for help is a danger when it is written as one: now, in capitals or with "!".

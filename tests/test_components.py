@@ -90,6 +90,8 @@ def test_years_named_and_counted_from_the_conversation():
     assert visitor_text.year_mentioned("how many came in 2021", 2019)[0] == 2021
     # What the facts say of a conference names its year: 2021's was the 31st, 2020's was online.
     assert visitor_text.year_mentioned("where was the 31st nasro conference", None)[0] == 2021
+    assert visitor_text.year_mentioned("which nasro conference was the 31st?", None)[0] == 2021
+    assert visitor_text.year_mentioned("he finished 31st in the race", None) is None
     assert visitor_text.year_mentioned("nasro 21 in florida right", None)[0] == 2021
     assert visitor_text.year_mentioned("when was the virtual one", None)[0] == 2020
     assert visitor_text.year_mentioned("the nasro 40 hour course", None) is None
