@@ -205,7 +205,7 @@ def sentences(text: str) -> List[Part]:
 _STATEMENT = re.compile(
     # "and also my son has been missing since noon" tells as much as "my son is missing".
     r"^(?:(?:and|also|plus|but|oh|btw|ps|by the way)\s+)*"
-    r"(?:i|i'm|im|i've|ive|we|we're|my|our|he|she|they|it|it's|this|that|there|there's)\b"
+    r"(?:i|i'm|im|i've|ive|we|we're|my|our|he|she|they|it|it's|this|that|there|there's|theres|thats|hes|shes|theyre)\b"
     r"|\b(?:am|is|are|was|were|has been|have been)\b",
     re.IGNORECASE,
 )
