@@ -148,6 +148,12 @@ class ConversationContext(GraphComponent):
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
             "detail_giver_confidence": 0.05,
+            # An answer that holds others' facts ({covering: [covered, ...]}): a message read as
+            # two of them about equally ("contact number for the office": the phone or all the
+            # contacts?) gets the one that holds both, not "did you mean".
+            "covering_answers": {},
+            # ... when the two likeliest are this close.
+            "covering_margin": 0.1,
             "domain_file": "domain.yml",
         }
 
@@ -334,6 +340,7 @@ class ConversationContext(GraphComponent):
             probabilities = self._one_conference_answer(self._of_another_year(probabilities, mention[0]))
         asked_year = (self._year_value(mention[0]) if mention and mention[0] is not None
                       else year_slot if follow_up else None)
+        probabilities = self._covering_answer(probabilities)
         probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings,
                                                  previous, follow_up, asked_year)
         probabilities = self._a_person_when_asked(probabilities, normalized)
@@ -429,6 +436,21 @@ class ConversationContext(GraphComponent):
         """The details an answer gives, in the conference year asked (its own answer for that
         year, when it has one)."""
         return self.answered.get(f"{intent}@{year}", self.answered.get(intent, set()))
+
+    def _covering_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
+        """The two likeliest answers, when one answer holds the facts of both, as that one."""
+        if len(probabilities) < 2:
+            return probabilities
+        first, second = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
+        if probabilities[first] - probabilities[second] >= self.config["covering_margin"]:
+            return probabilities
+        for covering, covered in self.config["covering_answers"].items():
+            family = {covering, *covered}
+            if first in family and second in family:
+                merged = {name: value for name, value in probabilities.items() if name not in (first, second)}
+                merged[covering] = probabilities[first] + probabilities[second]
+                return merged
+        return probabilities
 
     def _a_person_when_asked(self, probabilities: Dict[str, float], normalized: str) -> Dict[str, float]:
         """A visitor who asks for a person, in whatever words, gets the people who answer: the

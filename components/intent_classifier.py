@@ -151,7 +151,7 @@ class IntentClassifier(GraphComponent):
     def readings(self, text: str, leaning_on: Optional[str] = None) -> Tuple[List[Reading], Dict[str, float]]:
         """The whole message first, then the other ways of reading it (module docstring); and what
         the classifier makes of the whole message as written."""
-        candidates = [Reading("whole", text, 0, len(text), True, {})]
+        candidates = [Reading("whole", visitor_text.without_courtesies(text), 0, len(text), True, {})]
         found = visitor_text.sentences(text)
         if len(found) > 1:
             candidates += [Reading("sentence", s.text, s.start, s.end, s.asks, {}) for s in found]

@@ -107,6 +107,7 @@ _SIGNATURE = re.compile(
     re.IGNORECASE,
 )
 _CSV = re.compile(r"^[^,\s]+(?:,[^,\s]*){3,}$", re.MULTILINE)
+_THE_LINES = re.compile(r"\W*(?:988|911)\W*")
 _PATH = re.compile(r"^(?:/|[a-zA-Z]:\\|~/|\./|\.\./)[\w./\\ -]+$")
 
 
@@ -155,6 +156,8 @@ class InputKind:
         if len(plain) < len(tokens) and len(_words(" ".join(plain))) < 2:
             return NOT_A_QUESTION
         words = _words(stripped)
+        if _THE_LINES.fullmatch(stripped):
+            return None  # "988?" names the Lifeline, "911" the emergency line: the words of a question
         if not words:
             # Digits, dates, amounts, emoji, punctuation: no word to read. A lone letter is a word
             # ("y", "k"), answered by the classifier.

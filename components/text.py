@@ -147,10 +147,30 @@ _REQUEST = re.compile(
 )
 # The end of a letter, which asks nothing.
 _CLOSING = re.compile(
-    r"^(?:with )?(?:kind |best |warm |many )?(?:regards|thanks|thank you|sincerely|respectfully|cheers|"
+    r"^(?:with )?(?:kind |best |warm |many )?(?:regards|thanks|thank you|thx|thnx|thanx|ty|tia|sincerely|respectfully|cheers|"
     r"yours(?: (?:faithfully|sincerely|truly))?|respectfully yours|all the best)\W*$",
     re.IGNORECASE,
 )
+
+
+# A greeting before a question and thanks after it: "Hello, what is COPS?", "... the phone. thx".
+_OPENING_GREETING = re.compile(
+    r"^\W*(?:hi|hello|hey|hiya|howdy|greetings|good (?:morning|afternoon|evening|day)|dear (?:sir|madam|sir or madam|team))"
+    r"(?: there| all| everyone| team| folks)?\s*[,.!:;-]+\s*",
+    re.IGNORECASE,
+)
+_CLOSING_THANKS = re.compile(
+    r"[\s,.!;-]*\b(?:thx|thnx|thanx|thks|ty|tia|thanks|thank you|thank u|many thanks|cheers)"
+    r"(?: (?:a lot|so much|very much|in advance|for your help|for the help))?[\s.!]*$",
+    re.IGNORECASE,
+)
+
+
+def without_courtesies(text: str) -> str:
+    """The message without a greeting before it and thanks after it, when a question of its own
+    remains: they decide nothing of what it asks ("hi, what is COPS?" asks what COPS is)."""
+    body = _CLOSING_THANKS.sub("", _OPENING_GREETING.sub("", text, count=1))
+    return body if len(body.split()) >= 3 else text
 
 
 # "Two things: what city ...", "Quick one: where ...": a preface before the question itself.
@@ -291,7 +311,8 @@ CORRECTION = re.compile(
 # "can I talk to a human?", "is there an actual person I can e-mail?", "get me a live agent".
 _A_PERSON = re.compile(
     r"\b(?:humans?(?: beings?)?|(?:real|live|actual) (?:person|people|human|agent|someone)|"
-    r"(?:a|an|some|one) (?:person|agent|representative|rep|operator|staff member|employee)|"
+    r"(?:a|an|some|one) (?:(?:cops|cops office|response center|real|live|actual|human) )?(?:person|agent|representative|rep|operator|staff member|employee|staffer)|"
+    r"(?:hand|pass|transfer|forward|escalate|connect|put) (?:this (?:chat|conversation|question) |the (?:chat|conversation) |my (?:call|question|chat) |me )(?:over |through )?(?:to|with)|"
     r"(?:someone|somebody) (?:real|human|live)|real people|live chat|not a (?:bot|robot|machine|chatbot)|"
     r"(?:someone|somebody) (?:who|that) (?:knows|actually knows|can actually help|understands)|"
     r"reach (?:anyone|anybody|someone|somebody|a human))\b"
@@ -306,7 +327,8 @@ _ONLY_A_PERSON = re.compile(r"^(?:a |an |the )?(?:humans?|person|agent|operator|
 _WHO_CAN_HELP = re.compile(
     r"^(?:\w+ )?who (?:can|could|would|will|should|do|does) (?:i |we )?"
     r"(?:(?:ask|call|phone|ring|contact|talk to|speak (?:to|with)|email|write to)(?: to)? )?"
-    r"(?:explain|help|walk (?:me|us) through|advise|go over|talk (?:me|us) through|understand|discuss|figure out)\b")
+    r"(?:(?:explain|help|walk (?:me|us) through|advise|go over|talk (?:me|us) through|understand|discuss|figure out)\b|"
+    r"tell (?:me|us)(?: that| this| then)?\W*$|answer (?:that|this|it|me)\W*$)")
 
 
 def asks_for_a_person(normalized: str) -> bool:

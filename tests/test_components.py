@@ -27,6 +27,14 @@ def test_chat_speak_is_written_out():
     assert visitor_text.normalize("Teléfono’s PLEEEASE") == "telefono's pleease"
 
 
+def test_a_greeting_before_a_question_and_thanks_after_it_are_not_what_it_asks():
+    assert visitor_text.without_courtesies("Hello, what is COPS?") == "what is COPS?"
+    assert visitor_text.without_courtesies("my principal asked me to find the COPS phone. thx") == (
+        "my principal asked me to find the COPS phone")
+    assert visitor_text.without_courtesies("ok great, thanks") == "ok great, thanks"
+    assert visitor_text.without_courtesies("hi there") == "hi there"
+
+
 def test_the_classifier_reads_2019_and_other_years_as_two_words():
     assert visitor_text.classifier_form("who opened it in 2019") == "who opened it in yearnineteen"
     assert visitor_text.classifier_form("and in 2021 or '22?") == "and in yearnumber or yearnumber"
@@ -137,6 +145,15 @@ def safety() -> SafetyCheck:
     ("cant brethe chest tight arm numb", "emergency", "en"),
     ("how do I report a threat against my kid's school", "emergency", "en"),
     ("everything feels pointless and i have my meds stashed", "self_harm", "en"),
+    ("whats the number for the cops, theres a fight with knives outside the bar", "emergency", "en"),
+    ("I'm filling in our JustGrants application and my husband came home drunk and is hitting me", "emergency", "en"),
+    ("can the response center help, since a man grabbed a 6 year old from the park 5 minutes ago?", "emergency", "en"),
+    ("my 12 year old is texting a grown man online who says he will pick her up tonight", "emergency", "en"),
+    ("my little brother fell in the lake and did not come back up", "emergency", "en"),
+    ("no point in waking up tomorrow", "self_harm", "en"),
+    ("I'm an SRO and lately I keep looking at my service weapon differently", "self_harm", "en"),
+    ("before my question, I've been thinking about ending things", "self_harm", "en"),
+    ("im done. goodbye", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
     assert safety.assess(message, []) == (verdict, language)
@@ -171,6 +188,14 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "I want to help prevent teen suicide in my district. Are there grants for that?",
     "the deadline snuck up on me and im panicking lol, how do i apply on grants.gov",
     "the Dispatch story about the conference really touched me",
+    "What is the 988 Suicide & Crisis Lifeline and when did it start?",
+    "For a training handout, should we tell students to call 911 or 988?",
+    "Why do your answers tell people to call 911 first?",
+    "we're printing posters for the hallway, can we put 988 next to 911?",
+    "My son got into a fight at school. Will the SRO arrest him?",
+    "ok I'm done for today, thanks, goodbye",
+    "that topic did not come up at the conference",
+    "she is planning to apply for the grant tonight",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)
@@ -220,6 +245,8 @@ def kind() -> InputKind:
     ('{"phone": "call me"}', NOT_A_QUESTION),
     ("https://example.org/page?id=1", NOT_A_QUESTION),
     ("1234567890", NOT_A_QUESTION),
+    ("988??", None),
+    ("911", None),
     ("9f86d081884c7d659a2feaa0c55ad015a3bf4f1b2b0b822cd15d6c15b0f00a08", NOT_A_QUESTION),
     ("From: a@example.org\nTo: b@example.org\nSubject: grant", NOT_A_QUESTION),
     ("asdfghjkl", NOT_A_QUESTION),
@@ -282,6 +309,22 @@ def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=
     message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
     context._understand(message, text, readings, turns, year_slot)
     return message
+
+
+def test_two_answers_about_equally_likely_get_the_one_that_holds_both():
+    covering = {"ask_contact": ["ask_phone", "ask_email", "ask_hours", "ask_address"]}
+    text = "contact number for doj community policing services"
+    message = understood(text, [reading("whole", text, {"ask_phone": 0.47, "ask_contact": 0.46, "ask_press": 0.07})],
+                         [], covering_answers=covering)
+    assert message.get("intent")["name"] == "ask_contact"
+    assert message.get("intent")["confidence"] > 0.9
+    # One answer clearly likelier, or two that no answer holds both of: as the classifier read it.
+    clear = understood(text, [reading("whole", text, {"ask_phone": 0.7, "ask_contact": 0.3})], [],
+                       covering_answers=covering)
+    assert clear.get("intent")["name"] == "ask_phone"
+    apart = understood(text, [reading("whole", text, {"ask_phone": 0.47, "ask_press": 0.46, "ask_contact": 0.07})], [],
+                       covering_answers=covering)
+    assert apart.get("intent")["name"] == "ask_phone"
 
 
 def test_a_follow_up_is_read_in_the_last_answer_s_topic():
@@ -390,6 +433,10 @@ def test_a_short_follow_up_with_a_word_the_classifier_does_not_know_is_still_a_f
     ("how many people attended", False),
     ("what does an SRO do with a person who is armed", False),
     ("is this a bot", False),
+    ("Can you hand this chat over to a COPS employee?", True),
+    ("connect my call to the response center please", True),
+    ("ok, who could tell me?", True),
+    ("who can tell me about the conference", False),
 ])
 def test_a_visitor_asking_for_a_person_in_other_words(text, asks):
     assert visitor_text.asks_for_a_person(visitor_text.normalize(text)) is asks
