@@ -152,8 +152,10 @@ class ConversationContext(GraphComponent):
             # two of them about equally ("contact number for the office": the phone or all the
             # contacts?) gets the one that holds both, not "did you mean".
             "covering_answers": {},
-            # ... when the two likeliest are this close.
-            "covering_margin": 0.1,
+            # ... when "did you mean" would ask instead: the two likeliest this close (the fallback's
+            # ambiguity threshold), or the likeliest less sure than the fallback's threshold.
+            "covering_margin": 0.05,
+            "covering_below": 0.4,
             "domain_file": "domain.yml",
         }
 
@@ -442,7 +444,8 @@ class ConversationContext(GraphComponent):
         if len(probabilities) < 2:
             return probabilities
         first, second = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
-        if probabilities[first] - probabilities[second] >= self.config["covering_margin"]:
+        if (probabilities[first] - probabilities[second] >= self.config["covering_margin"]
+                and probabilities[first] >= self.config["covering_below"]):
             return probabilities
         for covering, covered in self.config["covering_answers"].items():
             family = {covering, *covered}
