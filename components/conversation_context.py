@@ -55,6 +55,18 @@ _FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for
 _BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
 
 
+def _details(path: Path) -> Dict[str, Dict[str, Any]]:
+    """components/details.yml, each `<name>` of its patterns replaced by the words listed as `name`."""
+    content = yaml.safe_load(path.read_text(encoding="utf-8"))
+    words = content.get("words") or {}
+
+    def filled(pattern: str) -> str:
+        return re.sub(r"<(\w+)>", lambda found: words[found.group(1)], pattern)
+
+    return {name: {**detail, "asked": filled(detail["asked"]), "answered": filled(detail["answered"])}
+            for name, detail in content["details"].items()}
+
+
 def _agreement(alone: Dict[str, float], in_context: Dict[str, float]) -> Dict[str, float]:
     """What the message says alone and after the last answer's title, together: an intent must
     fit both (the geometric mean)."""
@@ -152,8 +164,8 @@ class ConversationContext(GraphComponent):
             # two of them about equally ("contact number for the office": the phone or all the
             # contacts?) gets the one that holds both, not "did you mean".
             "covering_answers": {},
-            # ... when "did you mean" would ask instead: the two likeliest this close (the fallback's
-            # ambiguity threshold), or the likeliest less sure than the fallback's threshold.
+            # ... when "did you mean" would ask instead: the two likeliest this close, or the
+            # likeliest less sure than this (config.yml gives the FallbackClassifier's own values).
             "covering_margin": 0.05,
             "covering_below": 0.4,
             "domain_file": "domain.yml",
@@ -186,7 +198,7 @@ class ConversationContext(GraphComponent):
         self.topics = {intent: topic.name for intent, topic in load_topics(self.config["topics_file"]).items()}
         links = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))["links"]
         self.linked = {intent for link in links.values() for intent in link.get("answers") or []}
-        details = yaml.safe_load(Path(self.config["details_file"]).read_text(encoding="utf-8"))["details"]
+        details = _details(Path(self.config["details_file"]))
         answered = {answer: sorted(name for name, detail in details.items()
                                    if re.search(detail["answered"], text, re.IGNORECASE))
                     for answer, text in self._answer_texts().items()}

@@ -145,9 +145,10 @@ _REQUEST = re.compile(
     r"tell me|let me know|inform me|advise|i am looking for|i'm looking for|wondering|grateful if)\b",
     re.IGNORECASE,
 )
+_THANKS = r"(?:thanks|thank you|thank u|thx|thnx|thanx|thks|ty|tia|many thanks|cheers)"
 # The end of a letter, which asks nothing.
 _CLOSING = re.compile(
-    r"^(?:with )?(?:kind |best |warm |many )?(?:regards|thanks|thank you|thx|thnx|thanx|ty|tia|sincerely|respectfully|cheers|"
+    r"^(?:with )?(?:kind |best |warm |many )?(?:" + _THANKS + r"|regards|sincerely|respectfully|"
     r"yours(?: (?:faithfully|sincerely|truly))?|respectfully yours|all the best)\W*$",
     re.IGNORECASE,
 )
@@ -160,8 +161,7 @@ _OPENING_GREETING = re.compile(
     re.IGNORECASE,
 )
 _CLOSING_THANKS = re.compile(
-    r"[\s,.!;-]*\b(?:thx|thnx|thanx|thks|ty|tia|thanks|thank you|thank u|many thanks|cheers)"
-    r"(?: (?:a lot|so much|very much|in advance|for your help|for the help))?[\s.!]*$",
+    r"[\s,.!;-]*\b" + _THANKS + r"(?: (?:a lot|so much|very much|in advance|for your help|for the help))?[\s.!]*$",
     re.IGNORECASE,
 )
 

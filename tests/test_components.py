@@ -2,6 +2,8 @@
 read, what the safety check and the not-a-question filter decide, how the conversation context
 reads a follow-up, and which answers the policy gives to a message with two questions."""
 
+import re
+from pathlib import Path
 from typing import Dict, List
 
 import pytest
@@ -11,6 +13,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
+from components import conversation_context
 from components.conversation_context import ConversationContext
 from components.every_question_policy import EveryQuestionPolicy, answers_from_rules
 from components.not_a_question import NOT_A_QUESTION, OTHER_LANGUAGE, InputKind, NotAQuestionFilter
@@ -309,6 +312,15 @@ def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=
     message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
     context._understand(message, text, readings, turns, year_slot)
     return message
+
+
+def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
+    details = conversation_context._details(Path(__file__).resolve().parent.parent / "components" / "details.yml")
+    for name, detail in details.items():
+        for key in ("asked", "answered"):
+            assert not re.search(r"<\w+>", detail[key]), (name, key)
+            re.compile(detail[key])
+    assert re.search(details["by_state"]["asked"], "how many sros did cops fund in ohio")
 
 
 def test_two_answers_about_equally_likely_get_the_one_that_holds_both():
