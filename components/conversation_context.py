@@ -52,6 +52,9 @@ SHORT_FOLLOW_UP_WORDS = 5
 _FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for", "of", "then", "ok",
            "okay", "so", "same", "is", "it", "was", "that", "year", "a", "an", "nasro", "there", "did",
            "they", "have"}
+# Words of a correction that mean another answer than the one just given: "no, the other one",
+# "I'm not press, I just have a general question".
+_NOT_THE_SAME = {"not", "no", "nothing", "other", "another", "else", "different"}
 _BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
 
 
@@ -145,6 +148,12 @@ class ConversationContext(GraphComponent):
             # people to reach.
             "person_intent": "ask_person",
             "people_to_reach": ["ask_press", "ask_phone", "ask_email", "ask_contact", "ask_hours"],
+            # A correction read (in its thread) this surely as the answer just given meant another
+            # subject of it.
+            "meant_the_same_answer": 0.5,
+            # A follow-up the classifier reads by itself this surely as a request for a person
+            # asks for one, not the thread's topic.
+            "clearly_a_person": 0.85,
             # Details a question may ask that its subject's answer may not hold (the file says
             # more), and where the answers' texts are: domain.yml's `utter_<intent>`, or the
             # actions' reply for ask_<reply> in actions/replies.yml.
@@ -314,7 +323,14 @@ class ConversationContext(GraphComponent):
         if "correction" in by_kind:
             probabilities = dict(by_kind["correction"].probabilities)
             if previous is not None:
-                probabilities[previous] = 0.0
+                # "sorry, I meant the basic" after the advanced course's hours: the answer of
+                # every course holds it, so the same answer is meant, not another.
+                meant = visitor_text.words(visitor_text.normalize(by_kind["correction"].text))
+                in_thread = (_agreement(probabilities, by_kind["in_context"].probabilities)
+                             if "in_context" in by_kind else probabilities)
+                if (in_thread.get(previous, 0.0) < self.config["meant_the_same_answer"]
+                        or len(meant) > SHORT_FOLLOW_UP_WORDS or _NOT_THE_SAME & set(meant)):
+                    probabilities[previous] = 0.0
                 follow_up = True
         context_year = self._year_number(year_slot)
         mention = visitor_text.year_mentioned(normalized, context_year, relative_ones=follow_up)
@@ -337,13 +353,21 @@ class ConversationContext(GraphComponent):
             # its subject asks clearly by itself: "and how does the police department apply?"
             # after how a school gets an SRO asks how to apply ("how long has it existed?" points
             # back to the thread).
-            stands_alone = (max(probabilities.values(), default=0.0) >= self.config["stands_alone"]
-                            and len(visitor_text.words(normalized)) > SHORT_FOLLOW_UP_WORDS
-                            and not visitor_text.points_back(normalized))
+            best_alone = max(probabilities, key=probabilities.get, default=None)
+            stands_alone = ((probabilities.get(best_alone, 0.0) >= self.config["stands_alone"]
+                             and len(visitor_text.words(normalized)) > SHORT_FOLLOW_UP_WORDS
+                             and not visitor_text.points_back(normalized))
+                            # "and who do I call to talk it through?" asks for a person
+                            # whatever the thread was about.
+                            or (best_alone == self.config["person_intent"]
+                                and probabilities[best_alone] >= self.config["clearly_a_person"]))
             if "in_context" in by_kind and not stands_alone:
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
             probabilities = self._within_topic(probabilities, readings[0].probabilities, previous,
                                                visitor_text.points_back(normalized))
+            if previous in self.topics and visitor_text.asks_why(normalized):
+                # "why?" after the state certification of the courses: its answer says why.
+                probabilities = {**{name: 0.0 for name in probabilities}, previous: 1.0}
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if (understood in self.config["same_answer"].get(previous, [])
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS

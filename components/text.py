@@ -298,6 +298,8 @@ _REFERS_BACK = re.compile(
     r"\b(?:it|its|that|this|they|them|their|theirs|there|those|these|he|she|him|her|his|hers|"
     r"that one|this one|the same|same one|the other one|the one|which one|one)\b"
 )
+# A bare "why?": the reason of what was just said.
+_WHY = re.compile(r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason)(?: so)?$")
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(
     r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"
@@ -362,6 +364,11 @@ def compares(normalized: str) -> bool:
 def refers_back(normalized: str) -> bool:
     """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
+
+
+def asks_why(normalized: str) -> bool:
+    """Whether a message only asks the reason of the answer before it: "why?", "how come?"."""
+    return bool(_WHY.match(normalized))
 
 
 def points_back(normalized: str) -> bool:

@@ -298,7 +298,8 @@ TOPICS = {"conference_attendance": "conference", "conference_location": "confere
           "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops", "cops_director": "cops",
           "cops_sros_funded": "cops",
           "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training",
-          "state_certification": "training"}
+          "state_certification": "training", "nasro_courses": "training", "sro_training_funding": "training",
+          "sro_training_importance": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
 
 
@@ -356,12 +357,38 @@ def test_question_words_joined_ask_one_question_each_of_what_they_share():
         "2019 nasro conf - where", "2019 nasro conf - when", "2019 nasro conf - how many ppl"]
 
 
-def test_a_correction_is_never_the_answer_just_given():
+def test_why_asks_the_reason_the_last_answer_gives():
+    text = "why?"
+    message = understood(text, [reading("whole", text, {"sro_training_importance": 0.85, "state_certification": 0.15}),
+                                reading("in_context", text, {"sro_training_importance": 0.6, "state_certification": 0.4})],
+                         [Turn("state_certification", "are states certifying the nasro courses?")])
+    assert message.get("intent")["name"] == "state_certification"
+
+
+def test_a_person_asked_for_in_a_thread_is_a_person_not_the_thread():
+    text = "and who do I call to talk it through?"
+    message = understood(text, [reading("whole", text, {"ask_person": 0.93, "get_sro": 0.07}),
+                                reading("in_context", text, {"get_sro": 0.9, "ask_person": 0.1})],
+                         [Turn("get_sro", "how does a school get an sro?")])
+    assert message.get("intent")["name"] == "ask_person"
+
+
+def test_a_correction_asking_another_is_never_the_answer_just_given():
     text = "no, the other one"
     message = understood(text, [reading("whole", text, {"ask_phone": 0.6, "ask_email": 0.4}),
                                 reading("correction", "the other one", {"ask_phone": 0.7, "ask_email": 0.3})],
                          [Turn("ask_phone", "phone?")])
     assert message.get("intent")["name"] == "ask_email"
+
+
+def test_a_correction_naming_another_subject_of_the_same_answer_gets_that_answer():
+    # The answer of NASRO's courses gives every course's hours.
+    text = "sorry, I meant the basic"
+    readings = [reading("whole", text, {"nasro_courses": 0.6, "sro_training_funding": 0.4}),
+                reading("correction", "the basic", {"nasro_courses": 0.6, "sro_training_funding": 0.4}),
+                reading("in_context", text, {"nasro_courses": 0.9, "sro_training_funding": 0.1})]
+    message = understood(text, readings, [Turn("nasro_courses", "how many hours is the advanced course?")])
+    assert message.get("intent")["name"] == "nasro_courses"
 
 
 def test_and_another_year_asks_the_same_of_that_year():
