@@ -15,7 +15,9 @@ classifier's readings (components/intent_classifier.py) and the previous turns i
 - a message with two questions ("what's the email and the phone number?") lists both under
   `questions`, answered in turn by components/every_question_policy.py; one conference question
   of two years ("did more people go in 2019 or in 2021?") lists the years under `years`;
-- a long message with its question last is read by its asking sentence.
+- a long message with its question last is read by its asking sentence;
+- a follow-up that only names another subject ("and nasro?") asks the visitor's last question of
+  it.
 
 The topics are those of actions/replies.yml (the groups of the "did you mean" titles), read when
 the model is trained and kept in it.
@@ -319,6 +321,13 @@ class ConversationContext(GraphComponent):
             return
 
         focus = self._focus(readings)
+        same = by_kind.get("same_question")
+        if (follow_up and same and (same.top()["name"] in self.topics or same.top()["name"] == UNANSWERED)
+                and same.top()["confidence"] >= self.config["stands_alone"]):
+            # "and nasro?" after "when was the cops office created?" is that question of NASRO,
+            # which names its subject: no longer a follow-up of the thread (and after "who leads
+            # it today?", one the facts do not answer).
+            focus, follow_up = same, False
         probabilities = self._link_with_its_answer(focus.probabilities)
         if "correction" in by_kind:
             probabilities = dict(by_kind["correction"].probabilities)

@@ -3,8 +3,9 @@ n-grams of the normalised text (components/text.py).
 
 It reads a message in several ways at once, so the components after it can choose: the whole
 message, each of its sentences when there are several (a long message with the question last),
-each part of a sentence that joins two questions ("the email and the phone number?"), and what
-follows a correction ("no, I meant ..."). The
+each part of a sentence that joins two questions ("the email and the phone number?"), what
+follows a correction ("no, I meant ..."), a follow-up after the last answer's title, and the
+visitor's last question asked of the subject a follow-up names alone ("and nasro?"). The
 whole message's reading is the message's intent; the other readings are kept on the message for
 components/conversation_context.py and components/safety.py, and never stored.
 
@@ -13,7 +14,7 @@ featurised on its own, and Rasa's featurisers only featurise whole messages.
 """
 
 import json
-from typing import Any, Dict, List, Optional, Text, Tuple
+from typing import Any, Dict, List, Optional, Sequence, Text, Tuple
 
 import numpy as np
 import skops.io as sio
@@ -137,10 +138,11 @@ class IntentClassifier(GraphComponent):
         return cls(config, model_storage, resource, pipeline, titles, word_counts)
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
-        leaning_on = context_text(previous_turns(tracker), self.titles)
+        turns = previous_turns(tracker)
+        leaning_on = context_text(turns, self.titles)
         for message in messages:
             text = message.get(TEXT) or ""
-            readings, as_written = self.readings(text, leaning_on)
+            readings, as_written = self.readings(text, leaning_on, [turn.text for turn in turns])
             whole = readings[0]
             message.set(INTENT, whole.top(), add_to_output=True)
             message.set(INTENT_RANKING_KEY, whole.ranked()[:RANKING_LENGTH], add_to_output=True)
@@ -148,9 +150,11 @@ class IntentClassifier(GraphComponent):
             message.set(AS_WRITTEN, as_written)
         return messages
 
-    def readings(self, text: str, leaning_on: Optional[str] = None) -> Tuple[List[Reading], Dict[str, float]]:
+    def readings(self, text: str, leaning_on: Optional[str] = None,
+                 asked_before: Sequence[str] = ()) -> Tuple[List[Reading], Dict[str, float]]:
         """The whole message first, then the other ways of reading it (module docstring); and what
-        the classifier makes of the whole message as written."""
+        the classifier makes of the whole message as written. `asked_before`: the visitor's
+        earlier messages, latest first."""
         candidates = [Reading("whole", visitor_text.without_courtesies(text), 0, len(text), True, {})]
         found = visitor_text.sentences(text)
         if len(found) > 1:
@@ -164,6 +168,15 @@ class IntentClassifier(GraphComponent):
             candidates.append(Reading("correction", corrected, 0, len(text), True, {}))
         if leaning_on and visitor_text.is_follow_up(normalized):
             candidates.append(Reading("in_context", f"{leaning_on} {corrected or normalized}", 0, len(text), True, {}))
+        subject = visitor_text.only_a_subject(normalized)
+        earlier = [visitor_text.normalize(question) for question in asked_before]
+        # The last question that was more than a name: "when was nasro founded?", "and cops?",
+        # "and svpp?" asks the first of both.
+        question = next((question for question in earlier if visitor_text.only_a_subject(question) is None), None)
+        if subject is not None and question:
+            swapped = visitor_text.asked_of(question, subject)
+            if swapped:
+                candidates.append(Reading("same_question", swapped, 0, len(text), True, {}))
         # One call for every reading: the pipeline's overhead is paid once.
         as_written = visitor_text.classifier_form(text)
         normalized_texts = [self.speller.correct(visitor_text.classifier_form(reading.text)) for reading in candidates]

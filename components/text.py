@@ -361,6 +361,60 @@ def compares(normalized: str) -> bool:
     return bool(_COMPARES.search(normalized))
 
 
+# What a question is asked of, by name, and the name a question of it is rewritten with: "and
+# nasro?" after "when was the cops office created?" asks when NASRO was created. Longer names
+# first: "cops hiring program" is no question of the COPS Office.
+_SUBJECTS = [
+    ("the cops hiring program", r"(?:the )?(?:cops )?hiring program|(?:the )?chp"),
+    ("the school violence prevention program", r"(?:the )?school violence prevention program|(?:the )?svpp"),
+    ("supporting safe schools", r"supporting safe schools"),
+    ("the cops training portal", r"(?:the )?(?:cops )?training portal"),
+    ("the response center", r"(?:the )?(?:cops )?response center|(?:the )?rc"),
+    ("the press office", r"(?:the )?(?:press|media)(?: office| line| people)?|public affairs"),
+    ("the community policing dispatch", r"(?:the )?(?:community policing )?dispatch|(?:the )?newsletter"),
+    ("nasro", r"nasro|(?:the )?national association of school resource officers"),
+    ("the cops office", r"(?:the )?cops(?: office)?|(?:the )?office of community oriented policing services"),
+    ("the basic course", r"(?:the )?basic(?: sro)?(?: course| class| training| one)?"),
+    ("the advanced course", r"(?:the )?advanced(?: sro)?(?: course| class| training| one)?"),
+    ("the supervisors course", r"(?:the )?(?:supervisors?|supervisor s|management)(?: and management)?(?: course| class| training| one)?"),
+]
+_A_NAMED_SUBJECT = re.compile(r"\b(?:" + "|".join(f"(?P<s{index}>{pattern})" for index, (_, pattern) in enumerate(_SUBJECTS)) + r")\b")
+# "and nasro?", "what about for the press?", "and the advanced one then?"
+_ONLY_A_SUBJECT = re.compile(
+    r"^(?:(?:ok|okay|so|and|but|hmm|what|how) )*(?:about |of )?(?:for |with )?(?P<subject>.+?)(?: s)?"
+    r"(?: then| too| as well| instead)?$")
+
+
+def _subjects_named(normalized: str) -> List[Tuple[int, int, int]]:
+    """Each subject named: (its index in _SUBJECTS, start, end)."""
+    found = []
+    for match in _A_NAMED_SUBJECT.finditer(normalized):
+        index = next(int(name[1:]) for name, value in match.groupdict().items() if value is not None)
+        found.append((index, match.start(), match.end()))
+    return found
+
+
+def only_a_subject(normalized: str) -> Optional[int]:
+    """The subject a follow-up names and nothing else ("and nasro?"), as its index in _SUBJECTS."""
+    match = _ONLY_A_SUBJECT.match(normalized.replace("'", " ").strip())
+    if not match:
+        return None
+    named = _subjects_named(match.group("subject"))
+    if len(named) == 1 and named[0][1] == 0 and named[0][2] == len(match.group("subject")):
+        return named[0][0]
+    return None
+
+
+def asked_of(question: str, subject: int) -> Optional[str]:
+    """The question (normalised) asked of another subject: "when was nasro founded" of the COPS
+    Office is "when was the cops office founded". None when it names no one subject, or that one."""
+    named = _subjects_named(question)
+    if len({index for index, _, _ in named}) != 1 or named[0][0] == subject:
+        return None
+    _, start, end = named[0]
+    return question[:start] + _SUBJECTS[subject][0] + question[end:]
+
+
 def refers_back(normalized: str) -> bool:
     """Whether a message says it leans on the one before: "and ...", "what about ...", "it"."""
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)

@@ -36,7 +36,7 @@ LOOK_BACK_TURNS = 3
 class Reading:
     """One way of reading a message, with what the classifier makes of it."""
 
-    kind: str  # whole, sentence, part, correction, in_context
+    kind: str  # whole, sentence, part, correction, in_context, same_question
     text: str
     start: int
     end: int

@@ -321,7 +321,8 @@ def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
         for key in ("asked", "answered"):
             assert not re.search(r"<\w+>", detail[key]), (name, key)
             re.compile(detail[key])
-    assert re.search(details["by_state"]["asked"], "how many sros did cops fund in ohio")
+    assert re.search(details["by_place"]["asked"], "how many sros did cops fund in ohio")
+    assert re.search(details["by_place"]["asked"], "how many sros did cops fund in my county")
 
 
 def test_two_answers_about_equally_likely_get_the_one_that_holds_both():
@@ -338,6 +339,41 @@ def test_two_answers_about_equally_likely_get_the_one_that_holds_both():
     apart = understood(text, [reading("whole", text, {"ask_phone": 0.47, "ask_press": 0.46, "ask_contact": 0.07})], [],
                        covering_answers=covering)
     assert apart.get("intent")["name"] == "ask_phone"
+
+
+@pytest.mark.parametrize("asked, follow_up, same_question", [
+    ("when was nasro founded?", "and cops?", "when was the cops office founded"),
+    ("when was the cops office created", "what about NASRO's?", "when was nasro created"),
+    ("how many hours is the basic one?", "and the advanced one then?", "how many hours is the advanced course"),
+    ("whats the response center's email", "and for the press?", "what is the press office's email"),
+    ("chp link?", "and svpp", "the school violence prevention program link"),
+])
+def test_a_follow_up_that_only_names_a_subject_asks_the_last_question_of_it(asked, follow_up, same_question):
+    subject = visitor_text.only_a_subject(visitor_text.normalize(follow_up))
+    assert visitor_text.asked_of(visitor_text.normalize(asked), subject) == same_question
+
+
+@pytest.mark.parametrize("asked, follow_up", [
+    ("when was nasro founded?", "and who opened it?"),  # names no subject
+    ("when was nasro founded?", "and nasro's director?"),  # asks more than the subject
+    ("where did nasro and cops meet?", "and svpp?"),  # the question names two subjects
+    ("when was nasro founded?", "and nasro?"),  # the same subject
+])
+def test_a_follow_up_that_asks_more_than_a_subject_is_not_rewritten(asked, follow_up):
+    subject = visitor_text.only_a_subject(visitor_text.normalize(follow_up))
+    assert subject is None or visitor_text.asked_of(visitor_text.normalize(asked), subject) is None
+
+
+def test_the_last_question_asked_of_the_subject_named_is_the_follow_up_s_question():
+    text = "and nasro?"
+    readings = [reading("whole", text, {"cops_created": 0.6, "what_is_nasro": 0.4}),
+                reading("in_context", text, {"cops_created": 0.9, "what_is_nasro": 0.1}),
+                reading("same_question", "when was nasro created", {"what_is_nasro": 0.9, "cops_created": 0.1})]
+    topics = {**TOPICS, "what_is_nasro": "nasro"}
+    context = ConversationContext({"yearly_intents": YEARLY}, None, None, topics, [])
+    message = message_with(text, "cops_created", 0.6, readings)
+    context._understand(message, text, readings, [Turn("cops_created", "when was the cops office created")], None)
+    assert message.get("intent")["name"] == "what_is_nasro"
 
 
 def test_a_follow_up_is_read_in_the_last_answer_s_topic():
