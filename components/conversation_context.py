@@ -374,8 +374,9 @@ class ConversationContext(GraphComponent):
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
             probabilities = self._within_topic(probabilities, readings[0].probabilities, previous,
                                                visitor_text.points_back(normalized))
-            if previous in self.topics and visitor_text.asks_why(normalized):
-                # "why?" after the state certification of the courses: its answer says why.
+            if previous in self.topics and visitor_text.only_asks_back(normalized):
+                # "why?" after the state certification of the courses: its answer says why ("on
+                # what?" after the partnership with NASRO: on training).
                 probabilities = {**{name: 0.0 for name in probabilities}, previous: 1.0}
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if (understood in self.config["same_answer"].get(previous, [])

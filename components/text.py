@@ -298,8 +298,9 @@ _REFERS_BACK = re.compile(
     r"\b(?:it|its|that|this|they|them|their|theirs|there|those|these|he|she|him|her|his|hers|"
     r"that one|this one|the same|same one|the other one|the one|which one|one)\b"
 )
-# A bare "why?": the reason of what was just said.
-_WHY = re.compile(r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason)(?: so)?$")
+# A bare "why?", "on what?": more of what was just said, which its answer tells.
+_ONLY_ASKS_BACK = re.compile(r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason|on what|about what|"
+                             r"like what|such as|in what way|how so|meaning)(?: so| exactly| then)?$")
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(
     r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"
@@ -420,9 +421,9 @@ def refers_back(normalized: str) -> bool:
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
 
 
-def asks_why(normalized: str) -> bool:
-    """Whether a message only asks the reason of the answer before it: "why?", "how come?"."""
-    return bool(_WHY.match(normalized))
+def only_asks_back(normalized: str) -> bool:
+    """Whether a message only asks more of the answer before it: "why?", "on what?"."""
+    return bool(_ONLY_ASKS_BACK.match(normalized))
 
 
 def points_back(normalized: str) -> bool:

@@ -156,6 +156,7 @@ def safety() -> SafetyCheck:
     ("no point in waking up tomorrow", "self_harm", "en"),
     ("I'm an SRO and lately I keep looking at my service weapon differently", "self_harm", "en"),
     ("before my question, I've been thinking about ending things", "self_harm", "en"),
+    ("i want to end my lfe", "self_harm", "en"),
     ("im done. goodbye", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
