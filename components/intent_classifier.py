@@ -168,13 +168,13 @@ class IntentClassifier(GraphComponent):
             candidates.append(Reading("correction", corrected, 0, len(text), True, {}))
         if leaning_on and visitor_text.is_follow_up(normalized):
             candidates.append(Reading("in_context", f"{leaning_on} {corrected or normalized}", 0, len(text), True, {}))
-        subject = visitor_text.only_a_subject(normalized)
-        earlier = [visitor_text.normalize(question) for question in asked_before]
-        # The last question that was more than a name: "when was nasro founded?", "and cops?",
-        # "and svpp?" asks the first of both.
-        question = next((question for question in earlier if visitor_text.only_a_subject(question) is None), None)
-        if subject is not None and question:
-            swapped = visitor_text.asked_of(question, subject)
+        subject = visitor_text.only_a_subject(normalized) if asked_before else None
+        if subject is not None:
+            # The last question that was more than a name: "when was nasro founded?", "and
+            # cops?", "and svpp?" asks the first of both.
+            earlier = (visitor_text.normalize(question) for question in asked_before)
+            question = next((question for question in earlier if visitor_text.only_a_subject(question) is None), None)
+            swapped = visitor_text.asked_of(question, subject) if question else None
             if swapped:
                 candidates.append(Reading("same_question", swapped, 0, len(text), True, {}))
         # One call for every reading: the pipeline's overhead is paid once.
