@@ -7,7 +7,7 @@ classifier's readings (components/intent_classifier.py) and the previous turns i
 
 - a follow-up ("and ...", "what about ...", "it", "that one", or a message too short to stand
   alone) is read within the topic of the last question answered: the intents of that topic count
-  more;
+  more; so is a message that names its subject but is unsure by itself which answer it asks;
 - a correction ("no, I meant the postal one") is read without the intent just answered;
 - "and the 2021 one?", "and the next year?" after a conference answer ask the same about another
   year; every conference question names its year in the entity `conference_year` (2019 unless the
@@ -114,6 +114,10 @@ class ConversationContext(GraphComponent):
             # A follow-up that names its subject and is this sure of one answer by itself is not
             # read after the last answer's title as well.
             "stands_alone": 0.7,
+            # A message in a conversation that names its subject but is read by itself less
+            # surely than this is read in the thread too: "which program would the police apply
+            # to?" after who may apply for a grant is between two answers alone, and CHP's in it.
+            "unsure_alone": 0.5,
             # A follow-up read in its thread is surer than its few words alone: its probabilities
             # are raised to this power (and normalised) so that "where?" can pass the threshold.
             "follow_up_sharpening": 2.0,
@@ -296,7 +300,13 @@ class ConversationContext(GraphComponent):
         gibberish = (whole.top()["name"] in NO_QUESTION
                      and sum(whole.probabilities.get(name, 0.0) for name in NO_QUESTION) >= self.config["no_question"]
                      and not visitor_text.refers_back(normalized))
-        follow_up = leans and visitor_text.is_follow_up(normalized) and not gibberish
+        # Not a message read as no question or off-topic (a recipe in Spanish is not about the
+        # thread), nor one that names a year, which the year's answer decides.
+        alone = self._focus(readings).top()
+        unsure_alone = ((alone["name"] in self.topics or alone["name"] == UNANSWERED)
+                        and alone["confidence"] < self.config["unsure_alone"]
+                        and not visitor_text.names_a_year(normalized))
+        follow_up = leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
         by_kind = {reading.kind: reading for reading in readings}
 
         compared = self._years_compared(turns, previous) if follow_up and visitor_text.compares(normalized) else []

@@ -4,7 +4,7 @@ n-grams of the normalised text (components/text.py).
 It reads a message in several ways at once, so the components after it can choose: the whole
 message, each of its sentences when there are several (a long message with the question last),
 each part of a sentence that joins two questions ("the email and the phone number?"), what
-follows a correction ("no, I meant ..."), a follow-up after the last answer's title, and the
+follows a correction ("no, I meant ..."), the message after the last answer's title, and the
 visitor's last question asked of the subject a follow-up names alone ("and nasro?"). The
 whole message's reading is the message's intent; the other readings are kept on the message for
 components/conversation_context.py and components/safety.py, and never stored.
@@ -166,7 +166,7 @@ class IntentClassifier(GraphComponent):
         corrected = visitor_text.correction(normalized)
         if corrected:
             candidates.append(Reading("correction", corrected, 0, len(text), True, {}))
-        if leaning_on and visitor_text.is_follow_up(normalized):
+        if leaning_on:
             candidates.append(Reading("in_context", f"{leaning_on} {corrected or normalized}", 0, len(text), True, {}))
         subject = visitor_text.only_a_subject(normalized) if asked_before else None
         if subject is not None:

@@ -298,7 +298,7 @@ TOPICS = {"conference_attendance": "conference", "conference_location": "confere
           "conference_openers": "conference", "ask_phone": "contact", "ask_address": "contact",
           "ask_email": "contact", "ask_link": "contact", "cops_created": "cops", "ask_svpp": "cops", "cops_director": "cops",
           "cops_sros_funded": "cops",
-          "get_sro": "cops", "apply_grant": "cops", "ask_988": "safety", "sro_training": "training",
+          "get_sro": "cops", "apply_grant": "cops", "ask_chp": "cops", "ask_988": "safety", "sro_training": "training",
           "state_certification": "training", "nasro_courses": "training", "sro_training_funding": "training",
           "sro_training_importance": "training"}
 YEARLY = ["conference_overview", "conference_location", "conference_openers", "conference_attendance"]
@@ -383,6 +383,28 @@ def test_a_follow_up_is_read_in_the_last_answer_s_topic():
                                 reading("in_context", text, {"ask_phone": 0.5, "ask_address": 0.45})],
                          [Turn("ask_phone", "what's the phone number")])
     assert message.get("intent")["name"] == "ask_address"
+
+
+def test_a_message_naming_its_subject_but_unsure_alone_is_read_in_its_thread():
+    # "police" and "program" name subjects: no follow-up by its words, but between two answers alone.
+    text = "which program would the police apply to"
+    readings = [reading("whole", text, {"get_sro": 0.45, "apply_grant": 0.43, "ask_chp": 0.12}),
+                reading("in_context", text, {"ask_chp": 0.9, "get_sro": 0.05, "apply_grant": 0.05})]
+    message = understood(text, readings, [Turn("ask_chp", "does CHP fund new officers?")])
+    assert message.get("intent")["name"] == "ask_chp"
+
+
+def test_a_message_sure_alone_or_read_as_no_question_is_not_pulled_into_the_thread():
+    sure = "how does a school get an sro?"
+    message = understood(sure, [reading("whole", sure, {"get_sro": 0.8, "ask_chp": 0.2}),
+                                reading("in_context", sure, {"ask_chp": 0.9, "get_sro": 0.1})],
+                         [Turn("ask_chp", "does CHP fund new officers?")])
+    assert message.get("intent")["name"] == "get_sro"
+    recipe = "cual es la mejor receta de tamales"
+    message = understood(recipe, [reading("whole", recipe, {"out_of_scope": 0.45, "ask_chp": 0.1, "ask_phone": 0.45}),
+                                  reading("in_context", recipe, {"ask_chp": 0.95, "out_of_scope": 0.05})],
+                         [Turn("ask_chp", "does CHP fund new officers?")])
+    assert message.get("intent")["name"] != "ask_chp"
 
 
 def test_question_words_joined_ask_one_question_each_of_what_they_share():
