@@ -388,11 +388,13 @@ class ConversationContext(GraphComponent):
                 # "why?" after the state certification of the courses: its answer says why ("on
                 # what?" after the partnership with NASRO: on training).
                 probabilities = {**{name: 0.0 for name in probabilities}, previous: 1.0}
+            held = [name for name in self.config["same_answer"].get(previous, []) if name in probabilities]
             understood = max(probabilities, key=probabilities.get) if probabilities else None
-            if (understood in self.config["same_answer"].get(previous, [])
+            if ((understood in held or understood == previous) and held
                     and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
                     and not visitor_text.asks_of_the_rest(normalized)):
-                probabilities[previous] = probabilities.pop(understood)
+                # "phone?" after the press contacts, read as either about equally, is theirs.
+                probabilities[previous] = probabilities.get(previous, 0.0) + sum(probabilities.pop(name) for name in held)
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._one_conference_answer(self._of_another_year(probabilities, mention[0]))

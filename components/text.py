@@ -342,12 +342,14 @@ def asks_for_a_person(normalized: str) -> bool:
     return bool(_A_PERSON.search(text)) and bool(_TO_REACH.search(text))
 
 
-_THE_REST = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media))\b")
+_THE_REST = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media)|"
+                       r"response cent(?:er|re)|rc|main (?:line|number|office)|regular (?:line|number))\b")
 
 
 def asks_of_the_rest(normalized: str) -> bool:
     """Whether a follow-up asks about everything but the last answer's subject: "and for general
-    questions?" after the press contacts wants the Response Center's."""
+    questions?" after the press contacts wants the Response Center's, as does "response center
+    phone?"."""
     return bool(_THE_REST.search(normalized))
 
 

@@ -407,6 +407,26 @@ def test_a_message_sure_alone_or_read_as_no_question_is_not_pulled_into_the_thre
     assert message.get("intent")["name"] != "ask_chp"
 
 
+PRESS_HOLDS = {"same_answer": {"ask_press": ["ask_phone", "ask_email", "ask_contact"]}}
+PRESS_TOPICS = {**TOPICS, "ask_press": "contact", "ask_contact": "contact"}
+
+
+def press_follow_up(text: str, alone: Dict[str, float], in_context: Dict[str, float]) -> str:
+    context = ConversationContext({"yearly_intents": YEARLY, **PRESS_HOLDS}, None, None, PRESS_TOPICS, [])
+    readings = [reading("whole", text, alone), reading("in_context", text, in_context)]
+    message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
+    context._understand(message, text, readings, [Turn("ask_press", "i'm a reporter, who do i contact?")], None)
+    return message.get("intent")["name"]
+
+
+def test_a_contact_asked_after_the_press_contacts_is_the_press_office_s_unless_the_rc_is_named():
+    # Read as the press office's answer or the phone about equally: the press answer has its phone.
+    assert press_follow_up("phone?", {"ask_phone": 0.96, "ask_press": 0.04},
+                           {"ask_press": 0.99, "ask_phone": 0.01}) == "ask_press"
+    assert press_follow_up("response center phone?", {"ask_phone": 0.97, "ask_press": 0.03},
+                           {"ask_press": 0.6, "ask_phone": 0.4}) == "ask_phone"
+
+
 def test_question_words_joined_ask_one_question_each_of_what_they_share():
     sentence = visitor_text.sentences("where and when was the 2019 conference?")[0]
     assert [part.text for part in visitor_text.parts(sentence)] == [
