@@ -391,9 +391,11 @@ class ConversationContext(GraphComponent):
             held = [name for name in self.config["same_answer"].get(previous, []) if name in probabilities]
             understood = max(probabilities, key=probabilities.get) if probabilities else None
             if ((understood in held or understood == previous) and held
-                    and len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
+                    and (len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
+                         or visitor_text.points_back(normalized))
                     and not visitor_text.asks_of_the_rest(normalized)):
-                # "phone?" after the press contacts, read as either about equally, is theirs.
+                # "phone?" after the press contacts, read as either about equally, is theirs, and
+                # so is "what hours do they pick up?".
                 probabilities[previous] = probabilities.get(previous, 0.0) + sum(probabilities.pop(name) for name in held)
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
@@ -468,7 +470,8 @@ class ConversationContext(GraphComponent):
             givers = [name for name, value in probabilities.items()
                       if self.topics.get(name) == self.topics[previous] and value >= floor
                       and not self._lacks(name, asked, year)
-                      and (name == previous or not asked & self.own_answer_only)]
+                      and (name == previous or not (asked & self.own_answer_only
+                                                    or previous in self.config["same_answer"]))]
             if givers:
                 giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
                 moved = dict(probabilities)

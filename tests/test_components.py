@@ -407,7 +407,7 @@ def test_a_message_sure_alone_or_read_as_no_question_is_not_pulled_into_the_thre
     assert message.get("intent")["name"] != "ask_chp"
 
 
-PRESS_HOLDS = {"same_answer": {"ask_press": ["ask_phone", "ask_email", "ask_contact"]}}
+PRESS_HOLDS = {"same_answer": {"ask_press": ["ask_phone", "ask_email", "ask_contact", "ask_hours"]}}
 PRESS_TOPICS = {**TOPICS, "ask_press": "contact", "ask_contact": "contact"}
 
 
@@ -739,6 +739,27 @@ def test_a_follow_up_asking_a_detail_gets_the_answer_of_its_thread_that_gives_it
     message = message_with(text, "ask_email", 0.7, readings)
     context._understand(message, text, readings, [], None)
     assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_the_press_office_s_hours_are_not_the_response_center_s():
+    """The press contacts' answer gives no hours; the Response Center's hours and the contacts
+    that give them are the Response Center's, not the press office's."""
+    details = {"opening_hours": r"\bwhat hours do they\b|\btheir hours\b"}
+    topics = {**TOPICS, "ask_press": "contact", "ask_hours": "contact", "ask_person": "contact"}
+    context = ConversationContext({"yearly_intents": YEARLY, **PRESS_HOLDS}, None, None, topics, [],
+                                  details=details, answered={"ask_hours": ["opening_hours"], "ask_person": ["opening_hours"]})
+    for text in ("what hours do they pick up?", "and their hours?"):
+        readings = [reading("whole", text, {"ask_hours": 0.8, "ask_person": 0.15, "ask_press": 0.05}),
+                    reading("in_context", text, {"ask_press": 0.6, "ask_hours": 0.4})]
+        message = message_with(text, "ask_hours", 0.8, readings)
+        context._understand(message, text, readings, [Turn("ask_press", "who handles media questions?")], None)
+        assert message.get("intent")["name"] == "unknown_fact", text
+    text = "and their hours?"
+    readings = [reading("whole", text, {"ask_hours": 0.8, "ask_email": 0.2}),
+                reading("in_context", text, {"ask_hours": 0.6, "ask_email": 0.4})]
+    message = message_with(text, "ask_hours", 0.8, readings)
+    context._understand(message, text, readings, [Turn("ask_email", "response center email")], None)
+    assert message.get("intent")["name"] == "ask_hours"
 
 
 def test_a_detail_asked_beside_the_plain_question_does_not_hide_its_answer():
