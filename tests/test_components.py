@@ -157,6 +157,8 @@ def safety() -> SafetyCheck:
     ("I'm an SRO and lately I keep looking at my service weapon differently", "self_harm", "en"),
     ("before my question, I've been thinking about ending things", "self_harm", "en"),
     ("i want to end my lfe", "self_harm", "en"),
+    ("what number do i call if someone is suicidal", "self_harm", "en"),
+    ("I'm a parent and I just found a note from my 14 yo saying goodbye. what do i do", "self_harm", "en"),
     ("im done. goodbye", "self_harm", "en"),
 ])
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
@@ -290,6 +292,13 @@ def test_a_sentence_that_tells_of_trouble_beside_an_understood_question(safety):
                 Reading("sentence", text[:first - 1], 0, first - 1, True, {"ask_link": 0.95}),
                 Reading("sentence", text[first:], first, len(text), False, {"out_of_scope": 0.6})]
     assert safety.assess(text, readings, understood=0.9) == ("emergency", "en")
+    # "to die for" is an idiom ("a cake to die for"), but not "wanting to die for weeks".
+    text = "been wanting to die for weeks. btw where is the nasro conference"
+    first = text.index("btw")
+    readings = [Reading("whole", text, 0, len(text), True, {"ask_link": 0.5}),
+                Reading("sentence", text[:first - 2], 0, first - 2, False, {"self_harm": 0.4}),
+                Reading("sentence", text[first:], first, len(text), True, {"conference_location": 0.9})]
+    assert safety.assess(text, readings, understood=0.5) == ("self_harm", "en")
 
 
 # --- the conversation's context ---------------------------------------------------------------------------
