@@ -300,10 +300,11 @@ class ConversationContext(GraphComponent):
         gibberish = (whole.top()["name"] in NO_QUESTION
                      and sum(whole.probabilities.get(name, 0.0) for name in NO_QUESTION) >= self.config["no_question"]
                      and not visitor_text.refers_back(normalized))
+        focus = self._focus(readings)
         # Not a message read as no question or off-topic (a recipe in Spanish is not about the
         # thread), nor one that names a year, which the year's answer decides.
-        alone = self._focus(readings).top()
-        unsure_alone = ((alone["name"] in self.topics or alone["name"] == UNANSWERED)
+        alone = focus.top()
+        unsure_alone = (self._a_question_of_the_facts(alone["name"])
                         and alone["confidence"] < self.config["unsure_alone"]
                         and not visitor_text.names_a_year(normalized))
         follow_up = leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
@@ -330,9 +331,8 @@ class ConversationContext(GraphComponent):
             self._name_year(message, text, first, False, previous, year_slot)
             return
 
-        focus = self._focus(readings)
         same = by_kind.get("same_question")
-        if (follow_up and same and (same.top()["name"] in self.topics or same.top()["name"] == UNANSWERED)
+        if (follow_up and same and self._a_question_of_the_facts(same.top()["name"])
                 and same.top()["confidence"] >= self.config["stands_alone"]):
             # "and nasro?" after "when was the cops office created?" is that question of NASRO,
             # which names its subject: no longer a follow-up of the thread (and after "who leads
@@ -537,6 +537,11 @@ class ConversationContext(GraphComponent):
         # Not normalised again: what the dropped answer held is doubt, not another answer's due.
         return replace(reading, probabilities={intent: value for intent, value in reading.probabilities.items()
                                                if intent not in unnamed})
+
+    def _a_question_of_the_facts(self, intent: str) -> bool:
+        """An answer with a fact, or a question the facts do not answer (not small talk, no
+        question, off-topic)."""
+        return intent in self.topics or intent == UNANSWERED
 
     def _answerable_top(self, reading: Reading) -> Optional[Dict[str, Any]]:
         top = reading.top()

@@ -317,9 +317,9 @@ def reading(kind: str, text: str, probabilities: Dict[str, float]) -> Reading:
     return Reading(kind, text, 0, len(text), True, probabilities)
 
 
-def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None, linked=(),
+def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None, linked=(), topics=None,
                **config) -> Message:
-    context = ConversationContext({"yearly_intents": YEARLY, **config}, None, None, TOPICS, list(linked))
+    context = ConversationContext({"yearly_intents": YEARLY, **config}, None, None, topics or TOPICS, list(linked))
     message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
     context._understand(message, text, readings, turns, year_slot)
     return message
@@ -421,10 +421,8 @@ PRESS_TOPICS = {**TOPICS, "ask_press": "contact", "ask_contact": "contact"}
 
 
 def press_follow_up(text: str, alone: Dict[str, float], in_context: Dict[str, float]) -> str:
-    context = ConversationContext({"yearly_intents": YEARLY, **PRESS_HOLDS}, None, None, PRESS_TOPICS, [])
-    readings = [reading("whole", text, alone), reading("in_context", text, in_context)]
-    message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
-    context._understand(message, text, readings, [Turn("ask_press", "i'm a reporter, who do i contact?")], None)
+    message = understood(text, [reading("whole", text, alone), reading("in_context", text, in_context)],
+                         [Turn("ask_press", "i'm a reporter, who do i contact?")], topics=PRESS_TOPICS, **PRESS_HOLDS)
     return message.get("intent")["name"]
 
 
