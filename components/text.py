@@ -469,17 +469,19 @@ _NOT_THAT = re.compile(r",?\s*\b(?:not|rather than|instead of) (?:the |that |thi
 # --- years --------------------------------------------------------------------------------------
 
 # Besides a year written out: "'21", "nasro 21", and what the facts tell of one conference's number
-# (2021's was the 31st) or form (2020's was held online: "the virtual one").
+# (2021's was the 31st), form (2020's was held online: "the virtual one") or town ("the one in
+# Orlando").
 _YEAR = re.compile(
     r"\b(?:19[89]\d|20[0-4]\d)\b|'(\d\d)\b"
     r"|(?<=\bnasro )(19|2[0-5])\b(?! ?(?:hours?|hrs|people|ppl|%|percent|officers|sros|days|minutes|states))"
     r"|\b(?P<ordinal>31st)(?= (?:annual |nasro |national )*(?:conference|conf|convention|one)\b|\W*$)"
-    r"|(?<=\bthe )(?P<form>virtual|online)(?= (?:one|nasro conference|conference|conf|convention)\b)")
-_YEAR_OF_A_NAME = {"31st": 2021, "virtual": 2020, "online": 2020}
+    r"|(?<=\bthe )(?P<form>virtual|online)(?= (?:one|nasro conference|conference|conf|convention)\b)"
+    r"|(?:(?<=\bin )|(?<=\bthe ))(?P<town>orlando|pigeon forge)\b")
+_YEAR_OF_A_NAME = {"31st": 2021, "virtual": 2020, "online": 2020, "orlando": 2021, "pigeon forge": 2019}
 
 
 def _year_of(match: re.Match) -> int:
-    if match.group("ordinal") or match.group("form"):
+    if match.group("ordinal") or match.group("form") or match.group("town"):
         return _YEAR_OF_A_NAME[match.group(0)]
     short = match.group(1) or match.group(2)
     return 2000 + int(short) if short else int(match.group(0))

@@ -105,6 +105,7 @@ def test_years_named_and_counted_from_the_conversation():
     assert visitor_text.year_mentioned("he finished 31st in the race", None) is None
     assert visitor_text.year_mentioned("nasro 21 in florida right", None)[0] == 2021
     assert visitor_text.year_mentioned("when was the virtual one", None)[0] == 2020
+    assert visitor_text.year_mentioned("no, i meant the other one, in orlando", 2019)[0] == 2021
     assert visitor_text.year_mentioned("the nasro 40 hour course", None) is None
     assert visitor_text.year_mentioned("are the online courses free", None) is None
     assert visitor_text.year_mentioned("and the next year?", 2019)[0] == 2020
@@ -198,6 +199,7 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "For a training handout, should we tell students to call 911 or 988?",
     "Why do your answers tell people to call 911 first?",
     "we're printing posters for the hallway, can we put 988 next to 911?",
+    "the cops hiring program - what's the point of it",
     "My son got into a fight at school. Will the SRO arrest him?",
     "ok I'm done for today, thanks, goodbye",
     "that topic did not come up at the conference",
@@ -333,6 +335,20 @@ def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
             re.compile(detail[key])
     assert re.search(details["by_place"]["asked"], "how many sros did cops fund in ohio")
     assert re.search(details["by_place"]["asked"], "how many sros did cops fund in my county")
+    # A detail is asked only where the facts could not answer it: the SRO positions COPS funded
+    # are counted nationwide, and CHP's MOU is required, but not every SRO in the country, nor a
+    # state's law.
+    for name, asking, asked in [
+            ("nationwide_total", "how many school resource officers are there in the us total", True),
+            ("nationwide_total", "how many sros has cops funded nationwide", False),
+            ("mandate", "does texas require sro certification", True),
+            ("mandate", "is an mou with the school required for chp", False),
+            ("format", "does nasro offer the basic course online", True),
+            ("requirements", "can a retired cop become an sro", True),
+            ("response_time", "when will i hear back about my grant application", True),
+            ("other_days", "who was the keynote speaker on day 2 of nasro 2019", True),
+            ("other_days", "who opened the conference on the first day", False)]:
+        assert bool(re.search(details[name]["asked"], asking)) == asked, (name, asking)
 
 
 def test_two_answers_about_equally_likely_get_the_one_that_holds_both():
