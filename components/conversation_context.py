@@ -449,6 +449,12 @@ class ConversationContext(GraphComponent):
             # "What was the weather like at the conference?" is no question for the Response
             # Center, however unsure the classifier is of what else it asks.
             return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
+        own_answer_only = asked & self.own_answer_only
+        if (own_answer_only and follow_up and previous in self.topics and best != previous
+                and not visitor_text.names_a_subject(asking) and self._lacks(previous, own_answer_only, year)):
+            # "Is it free?" after NASRO's courses asks it of them, whatever else the classifier
+            # hears in "free": the free online courses are another answer's.
+            return _unanswered(probabilities, best)
         if best not in self.topics or not self._lacks(best, asked, year):
             return probabilities
         if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best

@@ -440,6 +440,14 @@ _A_SUBJECT = re.compile(
     r"hiring|dispatch|newsletter|portal|courses?|training|response center|rc|director|keith|pruitt|coach|"
     r"grants?|triad|certification|mou|lifeline|988|911|press|media|email|e mail|phone|number|address|"
     r"schools?|students?|kids|program|programs|office|website|link|doj|justice|vcpi|grants gov|justgrants)\b")
+
+
+def names_a_subject(normalized: str) -> bool:
+    """Whether a message names what it asks about ("is the portal free?"), rather than leaving it
+    to the conversation ("is it free?")."""
+    return bool(_A_SUBJECT.search(normalized))
+
+
 # A few words: the most a follow-up without a subject of its own has.
 FEW_WORDS = 6
 

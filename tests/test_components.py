@@ -741,6 +741,21 @@ def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer
         assert message.get("intent")["name"] == expected, text
 
 
+def test_a_detail_asked_of_the_last_answer_is_asked_of_it_whatever_else_its_words_suggest():
+    """"Is it free?" after NASRO's courses asks whether they are: the free online courses are
+    another answer's. Naming a subject ("is the portal free?") asks it of that one."""
+    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "free_training": "training"}, [],
+                                  details={"cost": r"\bis (?:it|the \w+) free\b"},
+                                  answered={"free_training": ["cost"]}, own_answer_only=["cost"])
+    turns = [Turn("nasro_courses", "how long are the nasro courses")]
+    for text, expected in [("is it free?", "unknown_fact"), ("is the portal free?", "free_training")]:
+        readings = [reading("whole", text, {"free_training": 0.9, "nasro_courses": 0.1}),
+                    reading("in_context", text, {"free_training": 0.55, "nasro_courses": 0.45})]
+        message = message_with(text, "free_training", 0.9, readings)
+        context._understand(message, text, readings, turns, None)
+        assert message.get("intent")["name"] == expected, text
+
+
 def detail_context(answered: Dict[str, List[str]], off_topic=()) -> ConversationContext:
     details = {"services": r"\bwhat do they help with\b", "visiting": r"\bvisit your office\b",
                "sports": r"\bwin that season\b", "founding_year": r"\bwhen did it start\b",
