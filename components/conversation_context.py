@@ -41,8 +41,8 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import text as visitor_text
 from components.intent_classifier import RANKING_LENGTH
-from components.understanding import (QUESTIONS, READINGS, UNANSWERED, YEARS, Reading, Turn, last_answered, load_topics,
-                                      previous_turns)
+from components.understanding import (QUESTIONS, READINGS, SAFETY_THREAD, UNANSWERED, YEARS, Reading, Turn,
+                                      last_answered, load_topics, previous_turns)
 
 YEAR_ENTITY = "conference_year"
 TOPICS_FILE = "topics.json"
@@ -58,6 +58,10 @@ _FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for
 # "I'm not press, I just have a general question".
 _NOT_THE_SAME = {"not", "no", "nothing", "other", "another", "else", "different"}
 _BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
+# What a follow-up of the safety answer may name and still ask of the Lifeline: "is that number
+# free?", "does it work for kids at my school too?"
+_OF_THE_LIFELINE = re.compile(r"\b(?:lifeline|988|911|number|phone|line|text|call|hotline|crisis line|schools?|"
+                              r"students?|kids|police|officers?|sros?|school resource officers?)\b")
 
 
 def _details(path: Path) -> Dict[str, Dict[str, Any]]:
@@ -307,7 +311,12 @@ class ConversationContext(GraphComponent):
         unsure_alone = (self._a_question_of_the_facts(alone["name"])
                         and alone["confidence"] < self.config["unsure_alone"]
                         and not visitor_text.names_a_year(normalized))
-        follow_up = leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
+        # After a safety answer the thread is the Lifeline's, but "ok police are here now. what
+        # was that hiring program you mentioned?" names a subject of its own: it has left it.
+        left_the_lifeline = (previous == SAFETY_THREAD
+                             and visitor_text.names_a_subject(_OF_THE_LIFELINE.sub(" ", normalized)))
+        follow_up = (leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
+                     and not left_the_lifeline)
         by_kind = {reading.kind: reading for reading in readings}
 
         compared = self._years_compared(turns, previous) if follow_up and visitor_text.compares(normalized) else []
@@ -441,14 +450,15 @@ class ConversationContext(GraphComponent):
         if not probabilities or not asked:
             return probabilities
         best = max(probabilities, key=probabilities.get)
+        if best not in self.topics and asked & self.off_topic:
+            # "What was the weather like at the conference?" is no question for the Response
+            # Center, however unsure the classifier is of what else it asks, nor is "how many
+            # calories are in a banana?" one the facts lack an answer to.
+            return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
         if best == UNANSWERED:
             # "Does the response center have a Spanish line?" is as likely unknown as the phone's
             # answer, which does not say: it is unknown.
             return self._without_answers_lacking(probabilities, asked, year)
-        if best not in self.topics and asked & self.off_topic:
-            # "What was the weather like at the conference?" is no question for the Response
-            # Center, however unsure the classifier is of what else it asks.
-            return {**{name: 0.0 for name in probabilities}, self.config["off_topic_intent"]: 1.0}
         own_answer_only = asked & self.own_answer_only
         if (own_answer_only and follow_up and previous in self.topics and best != previous
                 and not visitor_text.names_a_subject(asking) and self._lacks(previous, own_answer_only, year)):
