@@ -158,7 +158,13 @@ class IntentClassifier(GraphComponent):
         candidates = [Reading("whole", visitor_text.without_courtesies(text), 0, len(text), True, {})]
         found = visitor_text.sentences(text)
         if len(found) > 1:
-            candidates += [Reading("sentence", s.text, s.start, s.end, s.asks, {}) for s in found]
+            for before, sentence in zip([None] + found[:-1], found):
+                if before is not None and visitor_text.asks_what_that_is(visitor_text.normalize(sentence.text)):
+                    # "The police chief mentioned an MOU - what's that about?" asks about the MOU.
+                    candidates.append(Reading("sentence", f"{before.text} {sentence.text}", before.start, sentence.end,
+                                              sentence.asks, {}))
+                else:
+                    candidates.append(Reading("sentence", sentence.text, sentence.start, sentence.end, sentence.asks, {}))
         for sentence in found:
             candidates += [Reading("part", p.text, p.start, p.end, p.asks, {})
                            for p in visitor_text.parts(sentence)]

@@ -423,6 +423,16 @@ def refers_back(normalized: str) -> bool:
     return bool(_FOLLOW_UP_OPENER.match(normalized)) or points_back(normalized)
 
 
+# "... mentioned an MOU - what's that about?": a sentence asking only what the one before named.
+_WHAT_THAT_IS = re.compile(r"^(?:(?:so|and|ok|okay|but|hmm|um|sorry) )*(?:what|wat|wht) (?:is|was|does) (?:that|this|it)"
+                           r"(?: thing)?(?: (?:about|mean|for|exactly|again|all about))?$")
+
+
+def asks_what_that_is(normalized: str) -> bool:
+    """Whether a sentence asks only what the one before it named: "what's that about?"."""
+    return bool(_WHAT_THAT_IS.match(normalized))
+
+
 def only_asks_back(normalized: str) -> bool:
     """Whether a message only asks more of the answer before it: "why?", "on what?"."""
     return bool(_ONLY_ASKS_BACK.match(normalized))

@@ -354,7 +354,9 @@ def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
             ("requirements", "can a retired cop become an sro", True),
             ("response_time", "when will i hear back about my grant application", True),
             ("other_days", "who was the keynote speaker on day 2 of nasro 2019", True),
-            ("other_days", "who opened the conference on the first day", False)]:
+            ("other_days", "who opened the conference on the first day", False),
+            ("research", "do sros actually work", True),
+            ("research", "who do sros work for", False)]:
         assert bool(re.search(details[name]["asked"], asking)) == asked, (name, asking)
 
 
