@@ -58,10 +58,6 @@ _FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for
 # "I'm not press, I just have a general question".
 _NOT_THE_SAME = {"not", "no", "nothing", "other", "another", "else", "different"}
 _BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
-# What a follow-up of the safety answer may name and still ask of the Lifeline: "is that number
-# free?", "does it work for kids at my school too?"
-_OF_THE_LIFELINE = re.compile(r"\b(?:lifeline|988|911|number|phone|line|text|call|hotline|crisis line|schools?|"
-                              r"students?|kids|police|officers?|sros?|school resource officers?)\b")
 
 
 def _details(path: Path) -> Dict[str, Dict[str, Any]]:
@@ -313,8 +309,7 @@ class ConversationContext(GraphComponent):
                         and not visitor_text.names_a_year(normalized))
         # After a safety answer the thread is the Lifeline's, but "ok police are here now. what
         # was that hiring program you mentioned?" names a subject of its own: it has left it.
-        left_the_lifeline = (previous == SAFETY_THREAD
-                             and visitor_text.names_a_subject(_OF_THE_LIFELINE.sub(" ", normalized)))
+        left_the_lifeline = previous == SAFETY_THREAD and visitor_text.names_a_subject_besides_the_lifeline(normalized)
         follow_up = (leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
                      and not left_the_lifeline)
         by_kind = {reading.kind: reading for reading in readings}

@@ -458,6 +458,18 @@ def names_a_subject(normalized: str) -> bool:
     return bool(_A_SUBJECT.search(normalized))
 
 
+# What a follow-up of the safety answer may name and still ask of the Lifeline: "is that number
+# free?", "does it work for kids at my school too?"
+_OF_THE_LIFELINE = re.compile(r"\b(?:lifeline|988|911|number|phone|line|text|call|hotline|crisis line|schools?|"
+                              r"students?|kids|police|officers?|sros?|school resource officers?)\b")
+
+
+def names_a_subject_besides_the_lifeline(normalized: str) -> bool:
+    """Whether a message after the safety answer names a subject of its own ("what was that hiring
+    program you mentioned?") rather than asking more of the 988 Lifeline."""
+    return names_a_subject(_OF_THE_LIFELINE.sub(" ", normalized))
+
+
 # A few words: the most a follow-up without a subject of its own has.
 FEW_WORDS = 6
 
@@ -467,7 +479,7 @@ def is_follow_up(normalized: str) -> bool:
     about, or names no subject of its own in a few words."""
     count = len(words(normalized))
     return (refers_back(normalized) or count <= 4
-            or (count <= FEW_WORDS and not _A_SUBJECT.search(normalized)))
+            or (count <= FEW_WORDS and not names_a_subject(normalized)))
 
 
 def correction(normalized: str) -> Optional[str]:
