@@ -175,6 +175,11 @@ class ConversationContext(GraphComponent):
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
             "detail_giver_confidence": 0.05,
+            # ... and any question asks it when it is nearly as likely as the answer that lacks
+            # the detail, at least this share of it: "what does it cover?" after "we're applying
+            # for SVPP" is SVPP's answer, but "what courses are on the COPS training portal?" is
+            # not about NASRO's courses, which the classifier hears in "courses".
+            "detail_giver_alone": 0.75,
             # An answer that holds others' facts ({covering: [covered, ...]}): a message read as
             # two of them about equally ("contact number for the office": the phone or all the
             # contacts?) gets the one that holds both, not "did you mean".
@@ -401,6 +406,10 @@ class ConversationContext(GraphComponent):
                 # "phone?" after the press contacts, read as either about equally, is theirs, and
                 # so is "what hours do they pick up?".
                 probabilities[previous] = probabilities.get(previous, 0.0) + sum(probabilities.pop(name) for name in held)
+            elif held and understood == previous and visitor_text.asks_of_the_rest(normalized):
+                # "and for general questions that aren't press?" after the press contacts asks
+                # for anyone's but theirs.
+                probabilities = normalised({**probabilities, previous: 0.0})
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._one_conference_answer(self._of_another_year(probabilities, mention[0]))
@@ -488,13 +497,31 @@ class ConversationContext(GraphComponent):
                 moved = dict(probabilities)
                 moved[giver], moved[best] = moved[best], moved.get(giver, 0.0)
                 return moved
-        return self._without_answers_lacking(probabilities, asked, year)
+        # "We're applying for SVPP for cameras. What does it cover?": read as much as SVPP's
+        # answer, which says what it funds, as how to apply, which does not.
+        return (self._nearly_as_likely_giver(probabilities, best, asked, year)
+                or self._without_answers_lacking(probabilities, asked, year))
+
+    def _nearly_as_likely_giver(self, probabilities: Dict[str, float], best: str, asked: set,
+                                year: Optional[str]) -> Optional[Dict[str, float]]:
+        """The likeliest answer giving the detail, in the place of `best`, when it is nearly as
+        likely (config `detail_giver_alone`); None when none is."""
+        givers = [name for name, value in probabilities.items()
+                  if name in self.topics and value >= self.config["detail_giver_alone"] * probabilities[best]
+                  and not self._lacks(name, asked, year)]
+        if not givers:
+            return None
+        giver = max(givers, key=lambda name: probabilities[name])
+        moved = dict(probabilities)
+        moved[giver], moved[best] = moved[best], moved[giver]
+        return moved
 
     def _without_answers_lacking(self, probabilities: Dict[str, float], asked: set,
                                  year: Optional[str]) -> Dict[str, float]:
-        """The two likeliest answers, when they do not give the detail asked, count for the
-        question the facts do not answer."""
-        for name in sorted(probabilities, key=probabilities.get, reverse=True)[:2]:
+        """The answers that do not give the detail asked count for the question the facts do not
+        answer: "what should we put in the MOU?" is between three answers that mention an MOU,
+        and none says what goes in it."""
+        for name in sorted(probabilities, key=probabilities.get, reverse=True):
             if name in self.topics and self._lacks(name, asked, year):
                 probabilities = _unanswered(probabilities, name)
         return probabilities

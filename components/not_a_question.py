@@ -79,6 +79,8 @@ _URL = re.compile(
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|gov|net|edu|io|us|uk|info|biz|co|me|ly|gl|app|dev)(?:/\S*)?\b",
     re.IGNORECASE,
 )
+# "what's copstrainingportal.org?" asks what the page is.
+_ASKS_WHAT_IT_IS = re.compile(r"^\s*(?:what(?:'s|s| is)|whats)\s+\??\s*$", re.IGNORECASE)
 _KEY = re.compile(
     r"^(?=[A-Za-z0-9+/=_\-.:]*\d)(?=[A-Za-z0-9+/=_\-.:]*[A-Za-z])[A-Za-z0-9+/=_\-.:]{10,}$"
     # a password: letters, digits and signs in one word ("P@ssw0rd!2024")
@@ -149,7 +151,8 @@ class InputKind:
             return NOT_A_QUESTION
         if _CSV.fullmatch(stripped) or _PATH.match(stripped):
             return NOT_A_QUESTION
-        if len(_words(_URL.sub(" ", stripped))) < 2 and _URL.search(stripped):
+        if (len(_words(_URL.sub(" ", stripped))) < 2 and _URL.search(stripped)
+                and not _ASKS_WHAT_IT_IS.match(_URL.sub(" ", stripped))):
             return NOT_A_QUESTION
         tokens = stripped.split()
         plain = [token for token in tokens if not _KEY.match(token.strip(".,;!?\"'"))]

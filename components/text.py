@@ -231,6 +231,15 @@ _STATEMENT = re.compile(
 )
 
 
+# A question word inside a part that reads like a statement: "COPS office is founded which year",
+# "through which system is the application submitted".
+_ASKS_INSIDE = re.compile(
+    r"\b(?:which|what) (?:year|system|ministry|department|agency|date|day|month|time|number|e-?mail|address|"
+    r"website|site|program|office|state|city|town)\b",
+    re.IGNORECASE,
+)
+
+
 _CLAUSE_SEPARATOR = re.compile(r"\s*(?:[,;:]|\s-+)\s+")
 
 
@@ -281,7 +290,7 @@ def parts(sentence: Part) -> List[Part]:
     for start, end in _spans(sentence.text, separators, sentence.start):
         piece = sentence.text[start - sentence.start:end - sentence.start].strip(" ,")
         if piece:
-            asks = _asks(piece, False) or (sentence.asks and not _STATEMENT.search(piece))
+            asks = _asks(piece, False) or (sentence.asks and (not _STATEMENT.search(piece) or bool(_ASKS_INSIDE.search(piece))))
             found.append(Part(piece, start, end, asks))
     return found if len(found) > 1 else []
 
@@ -300,7 +309,7 @@ _REFERS_BACK = re.compile(
 )
 # A bare "why?", "on what?": more of what was just said, which its answer tells.
 _ONLY_ASKS_BACK = re.compile(r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason|on what|about what|"
-                             r"like what|such as|in what way|how so|meaning)(?: so| exactly| then)?$")
+                             r"like what|such as|in what way|how so|meaning|since when)(?: so| exactly| then)?$")
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(
     r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"

@@ -55,6 +55,10 @@ def test_a_part_that_tells_something_does_not_ask():
     sentence = visitor_text.sentences("I'm a vice principal, how do I reach COPS?")[0]
     assert [(part.text, part.asks) for part in visitor_text.parts(sentence)] == [
         ("I'm a vice principal", False), ("how do I reach COPS", True)]
+    # A question word inside asks, however the part is worded ("is founded which year").
+    sentence = visitor_text.sentences("NASRO is founded which year, and it has which website?")[0]
+    assert [(part.text, part.asks) for part in visitor_text.parts(sentence)] == [
+        ("NASRO is founded which year", True), ("it has which website", True)]
 
 
 def test_the_last_sentence_asks_when_none_does_but_not_a_closing():
@@ -211,6 +215,8 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
     "ok I'm done for today, thanks, goodbye",
     "that topic did not come up at the conference",
     "she is planning to apply for the grant tonight",
+    "how do I stop getting the newsletter emails, my inbox is drowning",
+    "what's the 911 for funding questions, who do I call?",
 ])
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
     assert safety.assess(message, []) == (None, None)
@@ -274,6 +280,7 @@ def kind() -> InputKind:
     ("P@ssw0rd!2024", NOT_A_QUESTION),
     ("Wat is het telefoonnummer van het kantoor?", OTHER_LANGUAGE),
     ("is it 24/7?", None),
+    ("what is nasro.org?", None),
 ])
 def test_what_is_no_question_in_words(kind, message, expected):
     assert kind.of(message) == expected
@@ -356,7 +363,17 @@ def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
             ("other_days", "who was the keynote speaker on day 2 of nasro 2019", True),
             ("other_days", "who opened the conference on the first day", False),
             ("research", "do sros actually work", True),
-            ("research", "who do sros work for", False)]:
+            ("research", "who do sros work for", False),
+            # What goes in the MOU is not in the facts; that one is needed is.
+            ("mou_contents", "what do we have to include in the mou with the district", True),
+            ("school_agreement", "what do we have to include in the mou with the district", False),
+            ("dispatch_submissions", "does the dispatch accept articles from police departments", True),
+            ("dispatch_submissions", "i want to pitch an idea to the dispatch editors, email?", False),
+            ("other_speakers", "besides keith who spoke at the conference", True),
+            ("other_speakers", "and who else opened it", False),
+            ("training_subjects", "do sros get training on de escalation", True),
+            ("training_subjects", "where do sros get trained in texas", False),
+            ("audience", "who is that course for", True)]:
         assert bool(re.search(details[name]["asked"], asking)) == asked, (name, asking)
 
 
@@ -748,6 +765,35 @@ def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer
         message = message_with(text, heard, 0.8, readings)
         context._understand(message, text, readings, [], None)
         assert message.get("intent")["name"] == expected, text
+
+
+def test_a_detail_is_asked_of_the_answer_that_gives_it_when_that_is_nearly_as_likely():
+    """"We're applying for SVPP for cameras. What does it cover?" is read about equally as how to
+    apply and as SVPP's answer, which says what it funds; "what courses are on the training
+    portal?" is heard a little as NASRO's courses, whose answer lists courses, but asks the
+    portal's list, which the facts do not give."""
+    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "free_training": "training"}, [],
+                                  details={"curriculum": r"\bwhat does it cover\b",
+                                           "course_list": r"\bwhat courses are on\b"},
+                                  answered={"ask_svpp": ["curriculum"], "nasro_courses": ["course_list"]})
+    for text, heard, expected in [
+            ("we are applying for svpp. what does it cover", {"apply_grant": 0.53, "ask_svpp": 0.45}, "ask_svpp"),
+            ("what courses are on the training portal", {"free_training": 0.67, "nasro_courses": 0.32},
+             "unknown_fact")]:
+        readings = [reading("whole", text, {**heard, "unknown_fact": 0.02})]
+        message = message_with(text, max(heard, key=heard.get), max(heard.values()), readings)
+        context._understand(message, text, readings, [], None)
+        assert message.get("intent")["name"] == expected, text
+
+
+def test_a_follow_up_asking_for_anyone_but_the_press_office_is_not_the_press_office():
+    context = ConversationContext({"yearly_intents": YEARLY, "same_answer": {"ask_press": ["ask_phone", "ask_email"]}},
+                                  None, None, {**TOPICS, "ask_press": "contact"}, [])
+    text = "and for general questions that aren't press?"
+    readings = [reading("whole", text, {"ask_press": 0.6, "ask_phone": 0.35, "ask_email": 0.05})]
+    message = message_with(text, "ask_press", 0.6, readings)
+    context._understand(message, text, readings, [Turn("ask_press", "press contact?")], None)
+    assert message.get("intent")["name"] == "ask_phone"
 
 
 def test_a_detail_asked_of_the_last_answer_is_asked_of_it_whatever_else_its_words_suggest():
