@@ -90,6 +90,13 @@ def _unanswered(probabilities: Dict[str, float], understood: str) -> Dict[str, f
     return moved
 
 
+def _swapped(probabilities: Dict[str, float], giver: str, understood: str) -> Dict[str, float]:
+    """What was understood as `understood` is `giver`'s answer, and the other way round."""
+    moved = dict(probabilities)
+    moved[giver], moved[understood] = moved[understood], moved.get(giver, 0.0)
+    return moved
+
+
 def ranked(probabilities: Dict[str, float]) -> List[Dict[str, Any]]:
     return [{"name": name, "confidence": value}
             for name, value in sorted(probabilities.items(), key=lambda item: -item[1])]
@@ -494,9 +501,7 @@ class ConversationContext(GraphComponent):
                                                     or previous in self.config["same_answer"]))]
             if givers:
                 giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
-                moved = dict(probabilities)
-                moved[giver], moved[best] = moved[best], moved.get(giver, 0.0)
-                return moved
+                return _swapped(probabilities, giver, best)
         # "We're applying for SVPP for cameras. What does it cover?": read as much as SVPP's
         # answer, which says what it funds, as how to apply, which does not.
         return (self._nearly_as_likely_giver(probabilities, best, asked, year)
@@ -511,17 +516,14 @@ class ConversationContext(GraphComponent):
                   and not self._lacks(name, asked, year)]
         if not givers:
             return None
-        giver = max(givers, key=lambda name: probabilities[name])
-        moved = dict(probabilities)
-        moved[giver], moved[best] = moved[best], moved[giver]
-        return moved
+        return _swapped(probabilities, max(givers, key=lambda name: probabilities[name]), best)
 
     def _without_answers_lacking(self, probabilities: Dict[str, float], asked: set,
                                  year: Optional[str]) -> Dict[str, float]:
         """The answers that do not give the detail asked count for the question the facts do not
         answer: "what should we put in the MOU?" is between three answers that mention an MOU,
         and none says what goes in it."""
-        for name in sorted(probabilities, key=probabilities.get, reverse=True):
+        for name in list(probabilities):
             if name in self.topics and self._lacks(name, asked, year):
                 probabilities = _unanswered(probabilities, name)
         return probabilities

@@ -151,8 +151,8 @@ class InputKind:
             return NOT_A_QUESTION
         if _CSV.fullmatch(stripped) or _PATH.match(stripped):
             return NOT_A_QUESTION
-        if (len(_words(_URL.sub(" ", stripped))) < 2 and _URL.search(stripped)
-                and not _ASKS_WHAT_IT_IS.match(_URL.sub(" ", stripped))):
+        around_urls = _URL.sub(" ", stripped)
+        if len(_words(around_urls)) < 2 and _URL.search(stripped) and not _ASKS_WHAT_IT_IS.match(around_urls):
             return NOT_A_QUESTION
         tokens = stripped.split()
         plain = [token for token in tokens if not _KEY.match(token.strip(".,;!?\"'"))]
