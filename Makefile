@@ -13,30 +13,43 @@ PYTHON := $(BIN)/python
 RASA := $(BIN)/rasa
 MODEL := models/cops.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
-TRAINING_INPUTS := config.yml domain.yml actions/replies.yml actions/contact_data.yml $(wildcard data/*.yml data/nlu/*.yml components/*.py components/*.yml)
+# The questions of content/answers.yml as Rasa reads them (content/build.py): build output, never edited.
+GENERATED := domain/answers.generated.yml data/answers.generated.yml data/nlu/resource_topic.generated.yml
+CONTENT := $(wildcard content/*.yml content/*.py) $(filter-out %.generated.yml,$(wildcard data/nlu/*.yml))
+TRAINING_INPUTS := config.yml $(GENERATED) $(CONTENT) $(wildcard domain/*.yml data/*.yml data/nlu/*.yml components/*.py components/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
 
-.PHONY: help install train run shell nlu story test test-data test-stories test-nlu test-python clean \
-	cluster cluster-down
+.PHONY: help install train run shell nlu story test test-unit lint test-data test-stories test-nlu test-python \
+	clean cluster cluster-down
+
+# The fast tier: no server of the project's, no model (make test-unit, under a minute).
+UNIT_TESTS := tests/test_actions.py tests/test_components.py tests/test_contact_data.py tests/test_training_data.py \
+	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py
 
 help:
-	@echo "make run     start the assistant: action server (127.0.0.1:5055) and Rasa (:5005)"
-	@echo "make shell   talk to the assistant in the terminal (staff)"
-	@echo "make nlu     see what the NLU understands of each message"
-	@echo "make story ID=<conversation id>   print a conversation as a test story"
-	@echo "make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
-	@echo "make check-links   check every link in actions/contact_data.yml"
-	@echo "make score SET=tests/blind/dev.yml   ask a question set of the running assistant (make run) and score it"
-	@echo "make test    validate the data, test stories, NLU held-out F1, the blind sets, end to end"
-	@echo "make test-data / test-stories / test-nlu / test-python   one step of make test"
-	@echo "make bench   measure this configuration against Rasa's default one (bench/results.md)"
-	@echo "             (BENCH=--keep-baseline: this project only, the baseline's figures kept)"
-	@echo "make train   train the model if the data, domain or config changed"
-	@echo "make install create .venv, install the pinned requirements and the web widget"
-	@echo "make clean   remove the trained models and test reports"
-	@echo "make cluster      two Rasa and two action servers behind nginx, PostgreSQL, Redis (var/cluster)"
-	@echo "make cluster-down stop everything make cluster started"
+	@echo "Visitors and staff:"
+	@echo "  make run          start the assistant: action server (127.0.0.1:5055), Rasa (:5005), the web page"
+	@echo "  make shell        talk to the assistant in the terminal (staff)"
+	@echo "  make nlu          see what the NLU understands of each message"
+	@echo "  make story ID=<conversation id>   print a conversation as a test story"
+	@echo "  make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
+	@echo "  make check-links  check every link in content/contact_data.yml"
+	@echo "  make score SET=tests/blind/dev.yml   ask a question set of the running assistant (make run) and score it"
+	@echo "Building:"
+	@echo "  make install      create .venv, install the pinned requirements and the web widget"
+	@echo "  make train        check content/, write it for Rasa, train the model if anything changed"
+	@echo "  make clean        remove the trained models, test reports and the generated domain and rules"
+	@echo "Testing:"
+	@echo "  make test         lint, the fast tier, then data, stories, held-out F1, blind sets, end to end"
+	@echo "  make test-unit    the fast tier: actions, content, components, request parsing (no server, no model)"
+	@echo "  make lint         ruff check and ruff format --check"
+	@echo "  make test-data / test-stories / test-nlu / test-python   one step of make test"
+	@echo "  make bench        measure this configuration against Rasa's default one (bench/results.md)"
+	@echo "                    (BENCH=--keep-baseline: this project only, the baseline's figures kept)"
+	@echo "Scaling out:"
+	@echo "  make cluster      two Rasa and two action servers behind nginx, PostgreSQL, Redis (var/cluster)"
+	@echo "  make cluster-down stop everything make cluster started"
 
 # A second run with nothing to do only compares timestamps.
 $(BIN)/.installed: $(REQUIREMENTS)
@@ -69,10 +82,14 @@ $(WIDGET): web/package.json web/package-lock.json
 /usr/bin/redis-server:
 	apt-get update -qq && DEBIAN_FRONTEND=noninteractive apt-get install -y -qq redis-server
 
+# Checks the content (a broken entry is named) and writes it as the domain and rules Rasa reads.
+$(GENERATED) &: $(CONTENT) | $(BIN)/.installed
+	$(PYTHON) -m content.build
+
 # make decides when to train; --force, because Rasa's training cache does not see a change to the
 # code of components/ and would hand back the old classifier. Training takes about 20 s.
 $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
-	$(RASA) train --force --fixed-model-name cops --out models
+	$(RASA) train --force --domain domain --fixed-model-name cops --out models
 
 train: $(MODEL)
 
@@ -117,24 +134,31 @@ score: | $(BIN)/.installed
 # Trains both configurations from scratch and serves each on free ports: it needs no model of make's.
 # Its cluster row runs make cluster's servers (Debian's PostgreSQL, nginx and Redis) on free ports.
 .PHONY: bench
-bench: | $(BIN)/.installed /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
+bench: $(GENERATED) | $(BIN)/.installed /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
 	$(PYTHON) bench/run.py $(BENCH)
 
-test: test-data test-stories test-nlu test-python
+test: lint test-unit test-data test-stories test-nlu test-python
 
-test-data: | $(BIN)/.installed
-	$(RASA) data validate --fail-on-warnings
+lint: | $(BIN)/.installed
+	$(BIN)/ruff check .
+	$(BIN)/ruff format --check .
+
+test-unit: $(GENERATED) | $(BIN)/.installed
+	$(PYTHON) -m pytest $(UNIT_TESTS)
+
+test-data: $(GENERATED) | $(BIN)/.installed
+	$(RASA) data validate --domain domain --fail-on-warnings
 
 test-stories: $(MODEL)
-	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
+	$(RASA) test core --model $(MODEL) --domain domain --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --no-plot --out results/stories
 
 test-nlu: $(MODEL)
-	$(RASA) test nlu --model $(MODEL) --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
+	$(RASA) test nlu --model $(MODEL) --domain domain --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
 	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
 
 test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
-	$(PYTHON) -m pytest tests
+	$(PYTHON) -m pytest tests $(addprefix --ignore=,$(UNIT_TESTS))
 
 clean:
-	rm -rf models results
+	rm -rf models results $(GENERATED)

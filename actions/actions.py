@@ -1,31 +1,20 @@
 """Custom actions: the replies that carry a contact detail, a link or a suggestion.
 
-Wording comes from replies.yml, values from contact_data.yml; both are read and checked once, when
-the action server starts. Replies are shaped for the visitor's channel: clickable Markdown links
-and buttons for the web widget and REST clients, plain text for `rasa shell`.
+The answers' wording comes from content/answers.yml, the replies around them from
+content/replies.yml, the values from content/contact_data.yml; all are read and checked once, when
+the action server starts. Replies are shaped for the visitor's channel (content/formatting.py).
 """
 
 import re
 from abc import ABC, abstractmethod
-from dataclasses import dataclass
 from typing import Any, Dict, List, Optional, Text
 
 from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from actions import contact_data, replies
-from actions.contact_data import ContactData, Link, tel_uri
-from actions.replies import Replies
-
-# Loaded once, at start-up: a broken file stops the action server with the bad key's name.
-CONTACTS: ContactData = contact_data.load()
-REPLIES: Replies = replies.load()
-
-# Clients of these channels render Markdown, so links and addresses become clickable.
-MARKDOWN_CHANNELS = {"rest", "socketio", "callback"}
-# `rasa shell` would turn buttons into a menu; it gets plain text.
-PLAIN_TEXT_CHANNELS = {"cmdline"}
+from content.contact_data import Link
+from content.formatting import ANSWERS, CONTACTS, REPLIES, ReplyStyle, contact_values
 
 MAX_SUGGESTIONS = 3
 RELATED_QUESTIONS = 3
@@ -41,93 +30,46 @@ YEARS = "years"
 DEFAULT_YEAR = "2019"
 
 
-@dataclass(frozen=True)
-class ReplyStyle:
-    markdown: bool
-    buttons: bool
-
-    @classmethod
-    def of(cls, tracker: Tracker) -> "ReplyStyle":
-        channel = tracker.get_latest_input_channel()
-        return cls(
-            markdown=channel in MARKDOWN_CHANNELS, buttons=channel not in PLAIN_TEXT_CHANNELS
-        )
-
-    def link(self, link: Link) -> str:
-        return f"[{link.title}]({link.url})" if self.markdown else f"{link.title}: {link.url}"
-
-    def link_list(self, links: List[Link]) -> str:
-        return "\n".join(f"- {self.link(link)}" for link in links)
-
-    def phone(self, number: str = CONTACTS.phone) -> str:
-        return f"[{number}]({tel_uri(number)})" if self.markdown else number
-
-    def email(self, address: str) -> str:
-        return f"[{address}](mailto:{address})" if self.markdown else address
-
-    def question_buttons(self, intents: List[str]) -> List[Dict[str, str]]:
-        if not self.buttons:
-            return []
-        return [{"title": REPLIES.title(intent), "payload": f"/{intent}"} for intent in intents]
-
-
-def contact_values(style: ReplyStyle) -> Dict[str, str]:
-    """Every contact placeholder a reply in replies.yml may use."""
-    return {
-        "center_name": CONTACTS.center_name,
-        "handles": CONTACTS.handles,
-        "hours": CONTACTS.hours,
-        "phone": style.phone(),
-        "email": style.email(CONTACTS.email),
-        "feedback_email": style.email(CONTACTS.feedback_email),
-        "address": "\n".join(CONTACTS.mailing_address),
-        "address_line": ", ".join(CONTACTS.mailing_address),
-        "website": style.link(CONTACTS.links["cops_home"]),
-        "subscribe_page": style.link(CONTACTS.shown(CONTACTS.links[CONTACTS.subscribe_link])),
-        "nasro_site": style.link(CONTACTS.links["nasro"]),
-        "press_name": CONTACTS.press_name,
-        "press_phone": style.phone(CONTACTS.press_phone),
-        "press_email": style.email(CONTACTS.press_email),
-    }
+def _style(tracker: Tracker) -> ReplyStyle:
+    return ReplyStyle.for_channel(tracker.get_latest_input_channel())
 
 
 def _latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, reply: str, intent: Optional[str],
+def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, template: str, intent: Optional[str],
             **extra: str) -> None:
-    """Utters a reply answering `intent` and, where the channel has buttons, the next questions of
-    its topic (after the last answer only, when the message asked several questions)."""
-    style = ReplyStyle.of(tracker)
+    """Utters `template` filled in, answering `intent`, and, where the channel has buttons, the next
+    questions of its topic (after the last answer only, when the message asked several questions)."""
+    style = _style(tracker)
     questions = tracker.latest_message.get(QUESTIONS) or []
     last = not questions or intent not in questions or intent == questions[-1]
-    related = REPLIES.related(intent, RELATED_QUESTIONS) if last else []
+    related = ANSWERS.related(intent, RELATED_QUESTIONS) if last else []
     dispatcher.utter_message(
-        text=REPLIES.text(reply, **contact_values(style), **extra),
+        text=template.format(**contact_values(style), **extra),
         buttons=style.question_buttons(related),
     )
 
 
 class ContactAction(Action, ABC):
-    """Answers a contact question (`intent`) with one reply from replies.yml."""
+    """Answers a contact question (`intent`) with its answer in answers.yml, the contact details
+    filled in."""
 
-    reply = ""
     intent = ""
 
     @abstractmethod
     def name(self) -> Text:
-        """The action's name in domain.yml."""
+        """The action's name in the domain."""
 
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        _answer(dispatcher, tracker, self.reply, self.intent)
+        _answer(dispatcher, tracker, ANSWERS.text(self.intent), self.intent)
         return []
 
 
 class ActionGivePhone(ContactAction):
-    reply = "phone"
     intent = "ask_phone"
 
     def name(self) -> Text:
@@ -135,7 +77,6 @@ class ActionGivePhone(ContactAction):
 
 
 class ActionGiveEmail(ContactAction):
-    reply = "email"
     intent = "ask_email"
 
     def name(self) -> Text:
@@ -143,7 +84,6 @@ class ActionGiveEmail(ContactAction):
 
 
 class ActionGiveFeedbackEmail(ContactAction):
-    reply = "feedback_email"
     intent = "ask_feedback_email"
 
     def name(self) -> Text:
@@ -151,7 +91,6 @@ class ActionGiveFeedbackEmail(ContactAction):
 
 
 class ActionGiveAddress(ContactAction):
-    reply = "address"
     intent = "ask_address"
 
     def name(self) -> Text:
@@ -159,7 +98,6 @@ class ActionGiveAddress(ContactAction):
 
 
 class ActionGiveHours(ContactAction):
-    reply = "hours"
     intent = "ask_hours"
 
     def name(self) -> Text:
@@ -167,7 +105,6 @@ class ActionGiveHours(ContactAction):
 
 
 class ActionGiveContacts(ContactAction):
-    reply = "contacts"
     intent = "ask_contact"
 
     def name(self) -> Text:
@@ -175,7 +112,6 @@ class ActionGiveContacts(ContactAction):
 
 
 class ActionGiveSubscribe(ContactAction):
-    reply = "subscribe"
     intent = "ask_subscribe"
 
     def name(self) -> Text:
@@ -183,7 +119,6 @@ class ActionGiveSubscribe(ContactAction):
 
 
 class ActionGivePerson(ContactAction):
-    reply = "person"
     intent = "ask_person"
 
     def name(self) -> Text:
@@ -191,7 +126,6 @@ class ActionGivePerson(ContactAction):
 
 
 class ActionGivePress(ContactAction):
-    reply = "press"
     intent = "ask_press"
 
     def name(self) -> Text:
@@ -207,7 +141,7 @@ class ActionGiveUnknown(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        style = ReplyStyle.of(tracker)
+        style = _style(tracker)
         dispatcher.utter_message(text=REPLIES.text("unknown", **contact_values(style)))
         return []
 
@@ -230,9 +164,9 @@ class ActionGiveLinks(Action):
             # "Link pls" right after the NASRO courses asks for the courses' page.
             links = CONTACTS.links_after(_intent_answered_before(tracker),
                                          tracker.get_slot(YEAR_SLOT) not in (None, DEFAULT_YEAR))
-        reply = "topic_links" if links else "all_links"
+        reply = REPLIES.templates["topic_links" if links else "all_links"]
         links = links or CONTACTS.all_links()
-        _answer(dispatcher, tracker, reply, "ask_link", links=ReplyStyle.of(tracker).link_list(links))
+        _answer(dispatcher, tracker, reply, "ask_link", links=_style(tracker).link_list(links))
         return []
 
 
@@ -266,7 +200,7 @@ def _answered_intent(tracker: Tracker) -> Optional[str]:
 
 
 class ActionShareLink(Action):
-    """Follows a fact from domain.yml with the page that tells more about it (for a conference
+    """Follows a fact of content/answers.yml with the page that tells more about it (for a conference
     of another year than 2019, NASRO's site rather than the 2019 article)."""
 
     def name(self) -> Text:
@@ -282,7 +216,7 @@ class ActionShareLink(Action):
 
 class ActionAnswerEachYear(Action):
     """"How many attended in 2019, and in 2021?": the answer to the message's conference question
-    (its `utter_<intent>` in domain.yml) for each year it names, each with its page."""
+    (its `utter_<intent>` in the domain, written from content/answers.yml) for each year it names, each with its page."""
 
     def name(self) -> Text:
         return "action_answer_each_year"
@@ -307,9 +241,9 @@ def _share_page(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Opti
     link = CONTACTS.link_answering(intent, year not in (None, DEFAULT_YEAR))
     if link is None:
         return
-    style = ReplyStyle.of(tracker)
+    style = _style(tracker)
     if next_questions:
-        _answer(dispatcher, tracker, "more_info", intent, link=style.link(link))
+        _answer(dispatcher, tracker, REPLIES.templates["more_info"], intent, link=style.link(link))
     else:
         dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
 
@@ -333,7 +267,7 @@ class ActionReferToResponseCenter(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        style = ReplyStyle.of(tracker)
+        style = _style(tracker)
         dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", **contact_values(style)))
         return []
 
@@ -358,17 +292,17 @@ class ActionAskAffirmation(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        style = ReplyStyle.of(tracker)
+        style = _style(tracker)
         ranked = [entry.get("name") for entry in tracker.latest_message.get("intent_ranking") or []]
         # Emergencies are not suggested: the safety check (components/safety.py) has already
         # found this message harmless, and a "did you mean an emergency?" would only alarm.
-        suggestions = [intent for intent in ranked if REPLIES.title(intent)][:MAX_SUGGESTIONS]
+        suggestions = [intent for intent in ranked if ANSWERS.title(intent)][:MAX_SUGGESTIONS]
         if style.buttons:
             buttons = style.question_buttons(suggestions)
             buttons.append({"title": REPLIES.none_of_these, "payload": f"/{NONE_OF_THESE_INTENT}"})
             dispatcher.utter_message(text=REPLIES.text("did_you_mean"), buttons=buttons)
         else:
-            listed = "\n".join(f"- {REPLIES.title(intent)}" for intent in suggestions)
+            listed = "\n".join(f"- {ANSWERS.title(intent)}" for intent in suggestions)
             dispatcher.utter_message(text=REPLIES.text("did_you_mean_plain", suggestions=listed))
         if _not_understood_before(tracker):
             dispatcher.utter_message(text=REPLIES.text("person_offer", **contact_values(style)))
@@ -397,7 +331,7 @@ class ActionGiveUp(Action):
     def run(
         self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
     ) -> List[EventType]:
-        values = contact_values(ReplyStyle.of(tracker))
+        values = contact_values(_style(tracker))
         dispatcher.utter_message(text=REPLIES.text("give_up"))
         dispatcher.utter_message(text=REPLIES.text("person_offer", **values))
         # Like Rasa's own fallback: forget the message, so the dialogue carries on as before it.

@@ -39,7 +39,7 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions import contact_data  # noqa: E402  (needs ROOT on the path)
+from content import contact_data  # noqa: E402  (needs ROOT on the path)
 from scripts import serve  # noqa: E402
 from scripts.ask import ask  # noqa: E402
 from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
@@ -88,7 +88,7 @@ def train(name: str, config: Path) -> dict:
     cache = WORK / f"cache-{name}"
     shutil.rmtree(cache, ignore_errors=True)
     env = dict(serve.child_env(), RASA_CACHE_DIRECTORY=str(cache))
-    command = [str(RASA), "train", "--config", str(config), "--domain", str(ROOT / "domain.yml"),
+    command = [str(RASA), "train", "--config", str(config), "--domain", str(ROOT / "domain"),
                "--data", str(ROOT / "data"), "--out", str(WORK), "--fixed-model-name", name]
     print(f"[bench] training {name} ({config.name})", flush=True)
     started = time.perf_counter()
@@ -161,8 +161,8 @@ def holdout_texts() -> List[str]:
 
 
 def questions() -> Dict[str, dict]:
-    """The two kinds of answer: one written in domain.yml, one a custom action builds."""
-    domain = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))
+    """The two kinds of answer: one written in the domain, one a custom action builds."""
+    domain = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))
     greeting = domain["responses"]["utter_greet"][0]["text"]
     return {
         "domain": {"text": "hello", "expect": greeting[:40], "label": "domain response (greeting)"},

@@ -11,7 +11,7 @@ import logging
 import os
 from typing import Any, Awaitable, Dict, Optional
 
-from actions.actions import REPLIES, ReplyStyle, contact_values
+from content.formatting import REPLIES, ReplyStyle, contact_values
 
 logger = logging.getLogger(__name__)
 

@@ -11,7 +11,7 @@ classifier's readings (components/intent_classifier.py) and the previous turns i
 - a correction ("no, I meant the postal one") is read without the intent just answered;
 - "and the 2021 one?", "and the next year?" after a conference answer ask the same about another
   year; every conference question names its year in the entity `conference_year` (2019 unless the
-  visitor says otherwise), which picks the answer for that year in domain.yml;
+  visitor says otherwise), which picks the answer for that year (content/answers.yml, `years:`);
 - a message with two questions ("what's the email and the phone number?") lists both under
   `questions`, answered in turn by components/every_question_policy.py; one conference question
   of two years ("did more people go in 2019 or in 2021?") lists the years under `years`;
@@ -19,8 +19,8 @@ classifier's readings (components/intent_classifier.py) and the previous turns i
 - a follow-up that only names another subject ("and nasro?") asks the visitor's last question of
   it.
 
-The topics are those of actions/replies.yml (the groups of the "did you mean" titles), read when
-the model is trained and kept in it.
+The topics, the answers that differ by year and the years of dated answers are those of
+content/answers.yml, read when the model is trained and kept in it.
 """
 
 import json
@@ -40,6 +40,7 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import text as visitor_text
+from content import answers as content_answers
 from components.intent_classifier import RANKING_LENGTH
 from components.understanding import (QUESTIONS, READINGS, SAFETY_THREAD, UNANSWERED, YEARS, Reading, Turn,
                                       last_answered, load_topics, previous_turns)
@@ -107,7 +108,7 @@ class ConversationContext(GraphComponent):
     @staticmethod
     def get_default_config() -> Dict[Text, Any]:
         return {
-            "topics_file": "actions/replies.yml",
+            "answers_file": "content/answers.yml",
             # How much more an intent of the last answer's topic counts in a follow-up.
             "follow_up_boost": 4.0,
             # ... and the last answer itself, when the follow-up points back to its subject ("when
@@ -136,17 +137,13 @@ class ConversationContext(GraphComponent):
             # A sentence of a longer message is read on its own when it is this much surer than
             # the whole message ("I've tried all week ... what's the number?").
             "sentence_margin": 0.2,
-            # The answers that differ by year, and the years domain.yml has answers for.
-            "yearly_intents": [],
             # The answer about the conferences after 2019 in general.
             "later_conferences_intent": "conference_next",
             # A follow-up asking for one of these, after this answer, is answered by it again:
             # "and their number?" after the press contacts is Public Affairs' number.
             "same_answer": {},
+            # The conference years the answers tell apart (content/answers.yml: 2019, and `years:`).
             "known_years": [2019, 2020, 2021],
-            # Answers whose facts hold for these years only: asked of another year, the facts
-            # do not answer.
-            "dated_intents": {},
             "default_year": 2019,
             # Answers given only to a message that names what they are about (a pattern of its
             # normalised words), or that follows them.
@@ -154,7 +151,7 @@ class ConversationContext(GraphComponent):
             # The question for a link, and where the answers with a link of their own are listed:
             # "svpp link" is as much SVPP's answer (which gives its link) as a question for links.
             "link_intent": "ask_link",
-            "links_file": "actions/contact_data.yml",
+            "links_file": "content/contact_data.yml",
             # ... when the answer is at least this likely beside the question for links.
             "linked_answer_confidence": 0.25,
             # The answer for a visitor who asks for a person, and the answers that already give
@@ -168,10 +165,9 @@ class ConversationContext(GraphComponent):
             # asks for one, not the thread's topic.
             "clearly_a_person": 0.85,
             # Details a question may ask that its subject's answer may not hold (the file says
-            # more), and where the answers' texts are: domain.yml's `utter_<intent>`, or the
-            # actions' reply for ask_<reply> in actions/replies.yml.
+            # more); the answers' texts are those of answers_file.
             "details_file": "components/details.yml",
-            # The placeholders of actions/replies.yml whose values (in links_file) tell details:
+            # The placeholders of the answers whose values (in links_file) tell details:
             # "open {hours}" says it is open Monday to Friday, 9 to 5.
             "placeholder_values": {"hours": "response_center.hours", "handles": "response_center.handles",
                                    "phone": "response_center.phone", "press_phone": "public_affairs.phone",
@@ -195,13 +191,13 @@ class ConversationContext(GraphComponent):
             # likeliest less sure than this (config.yml gives the FallbackClassifier's own values).
             "covering_margin": 0.05,
             "covering_below": 0.4,
-            "domain_file": "domain.yml",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
                  topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None,
                  details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None,
-                 off_topic: Optional[List[str]] = None, own_answer_only: Optional[List[str]] = None) -> None:
+                 off_topic: Optional[List[str]] = None, own_answer_only: Optional[List[str]] = None,
+                 yearly: Optional[List[str]] = None, dated: Optional[Dict[str, List[int]]] = None) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -215,6 +211,10 @@ class ConversationContext(GraphComponent):
         self.answered = {intent: set(names) for intent, names in (answered or {}).items()}
         self.off_topic = set(off_topic or [])
         self.own_answer_only = set(own_answer_only or [])
+        # the answers that differ by conference year, the overview first
+        self.yearly: List[str] = list(yearly or [])
+        # answer -> the years its facts hold for: asked of another year, the facts do not answer
+        self.dated: Dict[str, List[int]] = dict(dated or {})
 
     @classmethod
     def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -222,41 +222,41 @@ class ConversationContext(GraphComponent):
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
-        self.topics = {intent: topic.name for intent, topic in load_topics(self.config["topics_file"]).items()}
-        links = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))["links"]
-        self.linked = {intent for link in links.values() for intent in link.get("answers") or []}
+        answers = content_answers.load(Path(self.config["answers_file"]))
+        self.topics = {intent: topic.name for intent, topic in load_topics(self.config["answers_file"]).items()}
+        self.linked = {entry.key for entry in answers.entries.values() if entry.link}
+        self.yearly = answers.yearly()
+        self.dated = {entry.key: list(entry.dated) for entry in answers.entries.values() if entry.dated}
         details = _details(Path(self.config["details_file"]))
         answered = {answer: sorted(name for name, detail in details.items()
                                    if re.search(detail["answered"], text, re.IGNORECASE))
-                    for answer, text in self._answer_texts().items()}
+                    for answer, text in self._answer_texts(answers).items()}
         asked = {name: detail["asked"] for name, detail in details.items()}
         self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
         self.answered = {intent: set(names) for intent, names in answered.items()}
         self.off_topic = {name for name, detail in details.items() if detail.get("off_topic")}
         self.own_answer_only = {name for name, detail in details.items() if detail.get("own_answer_only")}
         kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered,
-                "off_topic": sorted(self.off_topic), "own_answer_only": sorted(self.own_answer_only)}
+                "off_topic": sorted(self.off_topic), "own_answer_only": sorted(self.own_answer_only),
+                "yearly": self.yearly, "dated": self.dated}
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TOPICS_FILE).write_text(json.dumps(kept), encoding="utf-8")
         return self._resource
 
-    def _answer_texts(self) -> Dict[str, str]:
-        """intent -> the text of its answer (every variant but the yearly ones), and
-        "intent@year" -> the text of its answer for that conference year: the 2020 conference's
-        dates do not tell when the 2019 one ended."""
-        responses = yaml.safe_load(Path(self.config["domain_file"]).read_text(encoding="utf-8"))["responses"]
-        replies = yaml.safe_load(Path(self.config["topics_file"]).read_text(encoding="utf-8"))["replies"]
+    def _answer_texts(self, answers: content_answers.Answers) -> Dict[str, str]:
+        """intent -> the text of its answer (contact details filled in), and "intent@year" -> the
+        text of its answer for that conference year: the 2020 conference's dates do not tell when
+        the 2019 one ended."""
         values = self._placeholder_values()
-        texts: Dict[str, List[str]] = {}
-        for intent in self.topics:
-            reply = intent[len("ask_"):] if intent.startswith("ask_") else None
-            template = replies.get(reply) or replies.get(f"{reply}s") or ""
-            texts[intent] = [re.sub(r"\{(\w+)\}", lambda field: values.get(field.group(1), ""), template)]
-            for variant in responses.get(f"utter_{intent}") or []:
-                year = next((str(condition.get("value")) for condition in variant.get("condition") or []
-                             if condition.get("name") == YEAR_ENTITY), None)
-                texts.setdefault(f"{intent}@{year}" if year else intent, []).append(variant.get("text") or "")
-        return {answer: " ".join(parts) for answer, parts in texts.items()}
+        texts: Dict[str, str] = {}
+        for entry in answers.entries.values():
+            template = entry.text.get(content_answers.DEFAULT_LANGUAGE, "")
+            texts[entry.key] = re.sub(r"\{(\w+)\}", lambda field: values.get(field.group(1), ""), template)
+            for year, by_language in entry.years.items():
+                texts[f"{entry.key}@{year}"] = by_language[content_answers.DEFAULT_LANGUAGE]
+            if entry.years:
+                texts[f"{entry.key}@other"] = answers.another_year[content_answers.DEFAULT_LANGUAGE]
+        return texts
 
     def _placeholder_values(self) -> Dict[str, str]:
         data = yaml.safe_load(Path(self.config["links_file"]).read_text(encoding="utf-8"))
@@ -274,7 +274,7 @@ class ConversationContext(GraphComponent):
         with model_storage.read_from(resource) as directory:
             kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
         return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"],
-                   kept.get("off_topic"), kept.get("own_answer_only"))
+                   kept.get("off_topic"), kept.get("own_answer_only"), kept.get("yearly"), kept.get("dated"))
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -433,7 +433,7 @@ class ConversationContext(GraphComponent):
     def _years_compared(self, turns: List[Turn], previous: Optional[str]) -> List[str]:
         """The conference years of the last turns that asked the last answer's question (the
         conference year of the conversation for one that named none), as conference_year's values."""
-        if previous not in self.config["yearly_intents"]:
+        if previous not in self.yearly:
             return []
         years = []
         for turn in reversed(turns):
@@ -446,7 +446,7 @@ class ConversationContext(GraphComponent):
         """"How many attended in 2019, and in 2021?" asks one conference question of two years:
         `years` lists them (as conference_year's values), and each gets its own answer
         (components/every_question_policy.py)."""
-        if message.get(INTENT, {}).get("name") not in self.config["yearly_intents"]:
+        if message.get(INTENT, {}).get("name") not in self.yearly:
             return
         values = list(dict.fromkeys(self._year_value(year) for year in visitor_text.years_named(normalized)))
         if len(values) > 1:
@@ -650,13 +650,13 @@ class ConversationContext(GraphComponent):
         asks_nothing_else = len([word for word in rest if word not in _FILLER]) <= 1
         if not (follow_up and asks_nothing_else):
             return probabilities
-        conference_topics = {self.topics.get(name) for name in self.config["yearly_intents"]} - {None}
+        conference_topics = {self.topics.get(name) for name in self.yearly} - {None}
         if self.topics.get(previous) in conference_topics:
             # The same question of another year; after a conference answer that is not of one
             # year (what NASRO is, later conferences), the overview of that year's conference.
-            same = previous if previous in self.config["yearly_intents"] else self.config["yearly_intents"][0]
+            same = previous if previous in self.yearly else self.yearly[0]
             return {**{name: 0.0 for name in probabilities}, same: 1.0}
-        years = self.config["dated_intents"].get(previous)
+        years = self.dated.get(previous)
         if years:
             same = previous if year in years else UNANSWERED
             return {**{name: 0.0 for name in probabilities}, same: 1.0}
@@ -666,7 +666,7 @@ class ConversationContext(GraphComponent):
         """"How much did SVPP give in 2021?": the facts have that answer for 2018 only, so the
         question is one they do not answer. Every dated answer of other years counts so, not the
         likeliest alone: "SVPP funding in 2019?" between SVPP and an unknown fact is unknown."""
-        for name, years in self.config["dated_intents"].items():
+        for name, years in self.dated.items():
             if name in probabilities and year not in years:
                 probabilities = _unanswered(probabilities, name)
         return probabilities
@@ -676,7 +676,7 @@ class ConversationContext(GraphComponent):
         year's conference, and each answer of that year says what it was: the likelier takes both
         shares, rather than asking the visitor which they meant."""
         two = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
-        yearly = self.config["yearly_intents"]
+        yearly = self.yearly
         if len(two) < 2 or not all(name in yearly for name in two):
             return probabilities
         merged = dict(probabilities)
@@ -687,7 +687,7 @@ class ConversationContext(GraphComponent):
         """A year the facts do not cover: every conference answer says so and where to look, as
         the answer for an unknown fact would ("did nasro have a conference in 2018?"). Unless the
         question is likelier another's: "how much money in 2018?" after SVPP."""
-        yearly = [name for name in self.config["yearly_intents"] if name in probabilities]
+        yearly = [name for name in self.yearly if name in probabilities]
         others = [value for name, value in probabilities.items() if name not in yearly and name != UNANSWERED]
         if not yearly or sum(probabilities[name] for name in yearly) <= max(others, default=0.0):
             return probabilities
@@ -752,7 +752,7 @@ class ConversationContext(GraphComponent):
         """Sets `conference_year` when a conference question is about another year than the one
         the conversation was at (none named and no follow-up: the 2019 conference). The year is
         looked for where the question is asked first ("I missed 2019 ... where was 2021?")."""
-        yearly = self.config["yearly_intents"]
+        yearly = self.yearly
         if message.get(INTENT, {}).get("name") not in yearly:
             return
         current = year_slot or str(self.config["default_year"])

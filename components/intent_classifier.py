@@ -56,7 +56,7 @@ class IntentClassifier(GraphComponent):
             "min_df": 2,
             "random_state": 42,
             # The titles of the answers (the "did you mean" buttons'), read at training time.
-            "topics_file": "actions/replies.yml",
+            "answers_file": "content/answers.yml",
         }
 
     def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
@@ -105,7 +105,7 @@ class IntentClassifier(GraphComponent):
             # The n-grams min_df dropped, kept only for introspection: most of the file's size.
             vectorizer.stop_words_ = None
         self._prepare()
-        self.titles = {intent: topic.title for intent, topic in load_topics(self.config["topics_file"]).items()}
+        self.titles = {intent: topic.title for intent, topic in load_topics(self.config["answers_file"]).items()}
         with self._model_storage.write_to(self._resource) as directory:
             sio.dump(self.pipeline, directory / MODEL_FILE)
             (directory / TITLES_FILE).write_text(json.dumps(self.titles), encoding="utf-8")

@@ -2,7 +2,7 @@
 JSON, web addresses, bare numbers, random keys, pasted e-mail headers, and text in a language the
 assistant does not speak. The classifier reads any of these as *some* intent ("1234567890" once
 got an answer about NASRO's 2021 conference); here they become `not_a_question` or
-`other_language`, which domain.yml answers by asking for the question in words.
+`other_language`, which domain/conversation.yml answers by asking for the question in words.
 
 Other languages are told by their alphabet, or by py3langid (its model ships inside its wheel: no
 download) when no English word is in the message and the classifier understands it poorly; Spanish

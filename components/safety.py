@@ -11,7 +11,7 @@ with the classifier's probability of `emergency` and `self_harm` as a second opi
 the word lists do not name.
 
 Spanish is read too; a danger in Spanish sets the entity `language` to `es`, so the answers come
-in Spanish (domain.yml).
+in Spanish (domain/conversation.yml).
 """
 
 import re

@@ -40,7 +40,7 @@ SHORT_FORMS = {
     "theyre": "they are", "we're": "we are", "you're": "you are", "youre": "you are",
     "tryin": "trying", "nite": "night", "somone": "someone", "sombody": "somebody", "ther": "there",
     "thier": "their", "pleas": "please", "hlp": "help", "teh": "the", "da": "the", "iz": "is",
-    "wuz": "was", "opn": "open", "hsa": "has", "sentr": "center", "wich": "which", "hw": "how",
+    "wuz": "was", "opn": "open", "hsa": "has", "sentr": "center", "wich": "which",
     "&": "and", "+": "and",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:['/#][a-z0-9]*)?|[&+]")

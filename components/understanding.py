@@ -7,9 +7,10 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-import yaml
 from rasa.shared.core.events import Restarted, SessionStarted, UserUttered, UserUtteranceReverted
 from rasa.shared.core.trackers import DialogueStateTracker
+
+from content import answers as content_answers
 
 # Keys of a message's data. READINGS is for the components only (never stored); QUESTIONS
 # is part of the NLU's output, read by components/every_question_policy.py and the actions.
@@ -63,12 +64,10 @@ class Topic:
     title: str
 
 
-def load_topics(replies_file: Path) -> Dict[str, Topic]:
-    """intent -> its topic and title, for every intent answered with a fact (actions/replies.yml,
+def load_topics(answers_file: Path) -> Dict[str, Topic]:
+    """intent -> its topic and title, for every intent answered with a fact (content/answers.yml,
     read when the model is trained and kept in it)."""
-    raw = yaml.safe_load(Path(replies_file).read_text(encoding="utf-8"))
-    return {intent: Topic(topic, title)
-            for topic, questions in raw["topics"].items() for intent, title in questions.items()}
+    return {entry.key: Topic(entry.topic, entry.title) for entry in content_answers.load(Path(answers_file)).entries.values()}
 
 
 @dataclass(frozen=True)

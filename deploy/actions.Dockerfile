@@ -1,4 +1,5 @@
-# The action server: rasa-sdk's image, the version actions/requirements.txt pins, and actions/.
+# The action server: rasa-sdk's image, the version actions/requirements.txt pins, actions/ and the
+# content it answers with (content/).
 # Built from the project's root: docker compose -f deploy/docker-compose.yml build
 FROM rasa/rasa-sdk:3.6.2
 WORKDIR /app
@@ -6,6 +7,7 @@ COPY actions/requirements.txt /app/actions/requirements.txt
 USER root
 RUN pip install --no-cache-dir -r /app/actions/requirements.txt
 USER 1001
+COPY --chown=1001 content/ /app/content/
 COPY --chown=1001 actions/ /app/actions/
 EXPOSE 5055
 # The image's entrypoint runs `python -m rasa_sdk` with these arguments.

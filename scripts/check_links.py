@@ -1,6 +1,6 @@
 """Checks that every link the assistant gives still works (`make check-links`).
 
-    make check-links                                  every URL in actions/contact_data.yml
+    make check-links                                  every URL in content/contact_data.yml
     make check-links ARGS="--data other.yml"          the URLs of another contact data file
     .venv/bin/python scripts/check_links.py URL ...   the URLs given
 
@@ -28,7 +28,7 @@ import requests
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions import contact_data  # noqa: E402  (needs ROOT on the path)
+from content import contact_data  # noqa: E402  (needs ROOT on the path)
 from scripts.table import markdown_table  # noqa: E402
 
 TIMEOUT_S = 5.0
@@ -151,7 +151,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("urls", nargs="*", metavar="URL", help="check these instead of the contact data's")
     parser.add_argument("--data", type=Path, default=contact_data.DATA_FILE,
-                        help="the contact data file whose links to check (default actions/contact_data.yml)")
+                        help="the contact data file whose links to check (default content/contact_data.yml)")
     parser.add_argument("--timeout", type=float, default=TIMEOUT_S, help=f"seconds per request (default {TIMEOUT_S:g})")
     args = parser.parse_args(argv)
 

@@ -315,7 +315,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     parser.add_argument("--nlu", type=Path, metavar="FILE", help="write the texts to FILE as Rasa NLU data to label")
     parser.add_argument("--redact", action="store_true", help="mask e-mail addresses and phone numbers in the texts")
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
-    parser.add_argument("--domain", type=Path, default=ROOT / "domain.yml")
+    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
     parser.add_argument("--config", type=Path, default=ROOT / "config.yml",
                         help="where the FallbackClassifier threshold is read")
     args = parser.parse_args(argv)

@@ -27,8 +27,8 @@ import yaml
 ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
-from actions import contact_data  # noqa: E402  (needs ROOT on the path)
-from actions.contact_data import tel_uri  # noqa: E402
+from content import answers, contact_data  # noqa: E402  (needs ROOT on the path)
+from content.contact_data import tel_uri  # noqa: E402
 from scripts.ask import DEFAULT_URL, ask  # noqa: E402
 
 DATA = contact_data.load()
@@ -56,8 +56,10 @@ CRISIS_LINE_HOURS = re.compile(r"\b24 (?:hours|horas)\b")
 
 
 def _first_sentences(*names: str) -> re.Pattern:
-    """The first sentence of each variant of these answers of domain.yml."""
-    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
+    """The first sentence of each variant of these answers (domain/conversation.yml, content/answers.yml)."""
+    responses = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["responses"]
+    responses.update({f"utter_{entry.key}": [{"text": text} for text in entry.text.values()]
+                      for entry in answers.load().entries.values()})
     firsts = {re.split(r"(?<=[.!?])\s", variant["text"], maxsplit=1)[0] for name in names for variant in responses[name]}
     return re.compile("|".join(re.escape(first) for first in sorted(firsts)))
 

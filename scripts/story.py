@@ -36,7 +36,7 @@ def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("sender", help="the conversation id")
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
-    parser.add_argument("--domain", type=Path, default=ROOT / "domain.yml")
+    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
     args = parser.parse_args()
     apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
     print(asyncio.run(story_of(args.sender, args.endpoints, args.domain)))

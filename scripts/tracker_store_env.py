@@ -92,9 +92,10 @@ def open_tracker_store(endpoints: Path, domain: Path) -> "TrackerStore":
     from rasa.shared.core.domain import Domain
     from rasa.shared.exceptions import ConnectionException
 
-    for given in (endpoints, domain):
-        if not given.is_file():
-            raise SystemExit(f"{given}: no such file")
+    if not endpoints.is_file():
+        raise SystemExit(f"{endpoints}: no such file")
+    if not domain.exists():
+        raise SystemExit(f"{domain}: no such file or directory")
     config = read_endpoints_from_path(endpoints).tracker_store
     if config is None:
         raise SystemExit(f"{endpoints} names no tracker_store: there are no conversations to read")

@@ -16,7 +16,7 @@ ROOT = Path(__file__).resolve().parent.parent
 sys.path.insert(0, str(ROOT))
 
 # The tests' port helpers are the launcher's own, re-exported for the test modules.
-from scripts.serve import free_local_port as free_port, port_is_open  # noqa: E402,F401
+from scripts.serve import free_local_port as free_port, is_up, port_is_open  # noqa: E402,F401
 
 STARTUP_TIMEOUT_S = 240
 T = TypeVar("T")
@@ -135,11 +135,14 @@ class Assistant:
         )
 
     def wait_until_ready(self) -> None:
+        """Until every server answers its health check, as `make run` waits for them: the REST
+        channel's (Rasa serves it once the model is loaded), the action server's, the web page."""
+        health = [f"{self.url}/webhooks/rest/", f"http://127.0.0.1:{self.actions_port}/health", f"{self.web_url}/"]
         deadline = time.monotonic() + STARTUP_TIMEOUT_S
         while time.monotonic() < deadline:
             if self.process.poll() is not None:
                 pytest.fail(f"make run's launcher exited:\n{self.log_path.read_text()[-3000:]}")
-            if "is running" in self.log_path.read_text():
+            if all(is_up(url) for url in health):
                 return
             time.sleep(1)
         pytest.fail(f"the servers were not up after {STARTUP_TIMEOUT_S} s:\n{self.log_path.read_text()[-3000:]}")

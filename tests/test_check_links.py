@@ -11,7 +11,7 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 import pytest
 import yaml
 
-from actions import contact_data
+from content import contact_data
 from conftest import ROOT, free_port
 from scripts.check_links import contact_data_targets
 

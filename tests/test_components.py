@@ -4,7 +4,7 @@ reads a follow-up, and which answers the policy gives to a message with two ques
 
 import re
 from pathlib import Path
-from typing import Dict, List
+from typing import Any, Dict, List
 
 import pytest
 from rasa.shared.core.domain import Domain
@@ -333,9 +333,14 @@ def reading(kind: str, text: str, probabilities: Dict[str, float]) -> Reading:
     return Reading(kind, text, 0, len(text), True, probabilities)
 
 
+def conference_context(config: Dict[str, Any], *args: Any, **kwargs: Any) -> ConversationContext:
+    """The component as trained on answers whose answer differs by conference year (YEARLY)."""
+    return ConversationContext(config, None, None, *args, yearly=YEARLY, **kwargs)
+
+
 def understood(text: str, readings: List[Reading], turns: List[Turn], year_slot=None, linked=(), topics=None,
-               **config) -> Message:
-    context = ConversationContext({"yearly_intents": YEARLY, **config}, None, None, topics or TOPICS, list(linked))
+               dated_intents=None, **config) -> Message:
+    context = conference_context(config, topics or TOPICS, list(linked), dated=dated_intents)
     message = message_with(text, readings[0].top()["name"], readings[0].top()["confidence"], readings)
     context._understand(message, text, readings, turns, year_slot)
     return message
@@ -422,7 +427,7 @@ def test_the_last_question_asked_of_the_subject_named_is_the_follow_up_s_questio
                 reading("in_context", text, {"cops_created": 0.9, "what_is_nasro": 0.1}),
                 reading("same_question", "when was nasro created", {"what_is_nasro": 0.9, "cops_created": 0.1})]
     topics = {**TOPICS, "what_is_nasro": "nasro"}
-    context = ConversationContext({"yearly_intents": YEARLY}, None, None, topics, [])
+    context = conference_context({}, topics, [])
     message = message_with(text, "cops_created", 0.6, readings)
     context._understand(message, text, readings, [Turn("cops_created", "when was the cops office created")], None)
     assert message.get("intent")["name"] == "what_is_nasro"
@@ -755,7 +760,7 @@ def test_every_safety_pattern_is_a_text_that_compiles():
 
 
 def test_a_detail_its_answer_does_not_give_is_a_question_the_facts_do_not_answer():
-    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "nasro_courses": "training"}, [],
+    context = conference_context({}, {**TOPICS, "nasro_courses": "training"}, [],
                                   details={"format": r"\bis (?:it|the \w+(?: \w+){0,3}) online\b"},
                                   answered={"free_training": ["format"]})
     for text, heard, expected in [("is the nasro basic course online", "nasro_courses", "unknown_fact"),
@@ -772,7 +777,7 @@ def test_a_detail_is_asked_of_the_answer_that_gives_it_when_that_is_nearly_as_li
     apply and as SVPP's answer, which says what it funds; "what courses are on the training
     portal?" is heard a little as NASRO's courses, whose answer lists courses, but asks the
     portal's list, which the facts do not give."""
-    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "free_training": "training"}, [],
+    context = conference_context({}, {**TOPICS, "free_training": "training"}, [],
                                   details={"curriculum": r"\bwhat does it cover\b",
                                            "course_list": r"\bwhat courses are on\b"},
                                   answered={"ask_svpp": ["curriculum"], "nasro_courses": ["course_list"]})
@@ -787,8 +792,8 @@ def test_a_detail_is_asked_of_the_answer_that_gives_it_when_that_is_nearly_as_li
 
 
 def test_a_follow_up_asking_for_anyone_but_the_press_office_is_not_the_press_office():
-    context = ConversationContext({"yearly_intents": YEARLY, "same_answer": {"ask_press": ["ask_phone", "ask_email"]}},
-                                  None, None, {**TOPICS, "ask_press": "contact"}, [])
+    context = conference_context({"same_answer": {"ask_press": ["ask_phone", "ask_email"]}},
+                                  {**TOPICS, "ask_press": "contact"}, [])
     text = "and for general questions that aren't press?"
     readings = [reading("whole", text, {"ask_press": 0.6, "ask_phone": 0.35, "ask_email": 0.05})]
     message = message_with(text, "ask_press", 0.6, readings)
@@ -799,7 +804,7 @@ def test_a_follow_up_asking_for_anyone_but_the_press_office_is_not_the_press_off
 def test_a_detail_asked_of_the_last_answer_is_asked_of_it_whatever_else_its_words_suggest():
     """"Is it free?" after NASRO's courses asks whether they are: the free online courses are
     another answer's. Naming a subject ("is the portal free?") asks it of that one."""
-    context = ConversationContext({"yearly_intents": YEARLY}, None, None, {**TOPICS, "free_training": "training"}, [],
+    context = conference_context({}, {**TOPICS, "free_training": "training"}, [],
                                   details={"cost": r"\bis (?:it|the \w+) free\b"},
                                   answered={"free_training": ["cost"]}, own_answer_only=["cost"])
     turns = [Turn("nasro_courses", "how long are the nasro courses")]
@@ -817,7 +822,7 @@ def detail_context(answered: Dict[str, List[str]], off_topic=()) -> Conversation
                "format": r"\bwas it online\b"}
     topics = {**TOPICS, "ask_email": "contact", "ask_phone": "contact", "ask_address": "contact",
               "conference_openers": "conference", "what_is_nasro": "conference"}
-    return ConversationContext({"yearly_intents": YEARLY}, None, None, topics, [], details=details,
+    return conference_context({}, topics, [], details=details,
                                answered=answered, off_topic=list(off_topic))
 
 
@@ -839,7 +844,7 @@ def test_the_press_office_s_hours_are_not_the_response_center_s():
     that give them are the Response Center's, not the press office's."""
     details = {"opening_hours": r"\bwhat hours do they\b|\btheir hours\b"}
     topics = {**TOPICS, "ask_press": "contact", "ask_hours": "contact", "ask_person": "contact"}
-    context = ConversationContext({"yearly_intents": YEARLY, **PRESS_HOLDS}, None, None, topics, [],
+    context = conference_context({**PRESS_HOLDS}, topics, [],
                                   details=details, answered={"ask_hours": ["opening_hours"], "ask_person": ["opening_hours"]})
     for text in ("what hours do they pick up?", "and their hours?"):
         readings = [reading("whole", text, {"ask_hours": 0.8, "ask_person": 0.15, "ask_press": 0.05}),

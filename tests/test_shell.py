@@ -2,7 +2,7 @@
 
 It types a question at Rasa's prompt, reads the answer (plain text, then the prompt again: the
 custom actions send the shell channel no buttons, so no menu appears; replies written with buttons
-in domain.yml, the greeting for one, do still show rasa's arrow-key menu), leaves, and checks that
+in the domain, the greeting for one, do still show rasa's arrow-key menu), leaves, and checks that
 nothing it started is left behind:
 
 * `make shell` with no action server up starts one on the endpoints.yml address (127.0.0.1:5055) and

@@ -1,4 +1,5 @@
-"""The training data, the held-out set and the domain hang together."""
+"""The content, the training data, the held-out set and the domain hang together; what is missing is
+named in one line, with where to add it."""
 
 import re
 from collections import defaultdict
@@ -7,13 +8,14 @@ from typing import Dict, Iterable, List, Set
 
 import yaml
 
-from actions import contact_data, replies
+from content import answers as answers_file
+from content import build
 
 ROOT = Path(__file__).resolve().parent.parent
 MIN_TRAINING_EXAMPLES = 15
 MIN_HOLDOUT_EXAMPLES = 3
 ANNOTATION = re.compile(r"\[([^\]]*)\]\{[^}]*\}")
-# Intents the action server answers directly (no fact in domain.yml, no "more information" link).
+# The conversation's intents (domain/conversation.yml): no fact, no "did you mean" title.
 BASICS = {"greet", "goodbye", "thank", "bot_challenge", "help", "affirm", "deny", "out_of_scope", "emergency",
           "self_harm", "unknown_fact", "not_a_question", "other_language"}
 
@@ -62,8 +64,8 @@ def too_few_examples(intents: List[str], training: Dict[str, List[str]]) -> List
 
 def examples_of_unlisted_intents(intents: List[str], training: Dict[str, List[str]]) -> List[str]:
     return [
-        f"data/nlu/ has examples of intent {intent!r}, which domain.yml does not list: add it under "
-        "`intents:` in domain.yml, or fix the intent's name in data/nlu/"
+        f"data/nlu/ has examples of intent {intent!r}, which is no question of content/answers.yml: add its "
+        "entry there (docs/content.md), or fix the intent's name in data/nlu/"
         for intent in training
         if intent not in intents
     ]
@@ -82,7 +84,8 @@ def unanswered_intents(intents: List[str], rules_and_stories: List[dict]) -> Lis
             if "action" in following:
                 answered |= intents_of(step)
     return [
-        f"intent {intent!r} has no rule or story that answers it: add a rule to data/rules.yml, e.g.\n"
+        f"intent {intent!r} has no rule or story that answers it: give it an entry in content/answers.yml, "
+        "or, for a conversation intent of domain/conversation.yml, a rule in data/rules.yml, e.g.\n"
         f"- rule: Answer {intent}\n  steps:\n  - intent: {intent}\n  - action: utter_{intent}"
         for intent in intents
         if intent not in answered
@@ -93,12 +96,13 @@ def problems(found: List[str]) -> str:
     return "\n" + "\n".join(found)
 
 
-DOMAIN = load(ROOT / "domain.yml")
-INTENTS = DOMAIN["intents"]
+ANSWERS = answers_file.load()
+CONVERSATION = load(ROOT / "domain" / "conversation.yml")
+INTENTS = CONVERSATION["intents"] + list(ANSWERS.entries)
 TRAINING = examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))
 HOLDOUT = examples([ROOT / "tests" / "nlu_holdout.yml"])
-RULES = load(ROOT / "data" / "rules.yml")["rules"]
-DIALOGUES = dialogues(sorted((ROOT / "data").glob("*.yml")))
+# The hand-written rules and stories, and those content/build.py writes for the answers.
+DIALOGUES = dialogues(sorted((ROOT / "data").glob("*.yml"))) + build.rules(ANSWERS)
 
 
 def test_every_intent_has_enough_training_examples():
@@ -141,33 +145,33 @@ def test_every_intent_is_answered_by_a_rule_or_story():
     assert unanswered == [], problems(unanswered)
 
 
-def test_every_fact_is_followed_by_its_link_and_every_linked_intent_exists():
-    data = contact_data.load()
-    fact_intents = [
-        rule["steps"][0]["intent"]
-        for rule in RULES
-        if [step.get("action") for step in rule["steps"][1:]][-1:] == ["action_share_link"]
-    ]
-    assert fact_intents, "no rule ends with action_share_link"
-    linkless = [
-        f"the rule for {intent!r} ends with action_share_link, but no link in actions/contact_data.yml "
-        f"lists {intent} under `answers:`: add it to the link that tells more"
-        for intent in fact_intents if data.link_answering(intent) is None
-    ]
-    assert linkless == [], problems(linkless)
-    linked = {intent for link in data.links.values() for intent in link.answers + link.mentioned_in}
-    assert linked - set(INTENTS) == set(), (
-        "actions/contact_data.yml `answers:` or `mentioned_in:` names intents domain.yml does not list")
+def test_the_conversation_intents_are_the_ones_without_a_fact():
+    assert set(CONVERSATION["intents"]) == BASICS
+    assert set(ANSWERS.entries) & BASICS == set()
 
 
-def test_every_question_has_a_button_title():
-    titled = {intent for topic in replies.load().topics.values() for intent in topic}
-    assert titled - set(INTENTS) == set()
-    assert set(INTENTS) - BASICS - titled == set()
+def test_the_generated_domain_and_rules_are_the_content():
+    """What Rasa reads (make train writes it) is answers.yml as it is now."""
+    generated = {"domain": load(build.DOMAIN_OUT), "rules": load(build.RULES_OUT)}
+    assert generated["domain"]["intents"] == list(ANSWERS.entries), "run make train: the generated domain is old"
+    assert generated["domain"]["responses"] == build.responses(ANSWERS), "run make train: the generated domain is old"
+    assert generated["rules"]["rules"] == build.rules(ANSWERS), "run make train: the generated rules are old"
+
+
+def test_an_answer_is_given_with_its_page_and_what_follows_it():
+    by_intent = {rule["steps"][0]["intent"]: [step["action"] for step in rule["steps"][1:]]
+                 for rule in build.rules(ANSWERS)}
+    assert by_intent["conference_location"] == ["utter_conference_location", "action_share_link"]
+    assert by_intent["apply_grant"] == ["utter_apply_grant", "action_share_link", "action_refer_to_response_center"]
+    assert by_intent["ask_phone"] == ["action_give_phone"]
+    # No page of its own: the 988 Lifeline's answer.
+    assert by_intent["ask_988"] == ["utter_ask_988"]
+    variants = build.responses(ANSWERS)["utter_conference_location"]
+    assert [variant.get("condition", [{}])[0].get("value") for variant in variants] == [None, "2020", "2021", "other"]
 
 
 def test_topic_buttons_ask_real_questions():
-    payloads = [button["payload"] for button in DOMAIN["responses"]["utter_help"][0]["buttons"]]
+    payloads = [button["payload"] for button in CONVERSATION["responses"]["utter_help"][0]["buttons"]]
     assert len(payloads) == 4
     assert [payload for payload in payloads if payload.lstrip("/") not in INTENTS] == []
 
@@ -187,19 +191,20 @@ def test_an_intent_with_too_few_examples_is_named_with_how_many_to_add(tmp_path)
         "`- intent: ask_fax` in data/nlu/<topic>.yml (docs/content.md)"
     ]
     assert examples_of_unlisted_intents(INTENTS, training) == [
-        "data/nlu/ has examples of intent 'ask_fax', which domain.yml does not list: add it under "
-        "`intents:` in domain.yml, or fix the intent's name in data/nlu/"
+        "data/nlu/ has examples of intent 'ask_fax', which is no question of content/answers.yml: add its "
+        "entry there (docs/content.md), or fix the intent's name in data/nlu/"
     ]
 
 
 def test_an_intent_no_rule_or_story_answers_is_named_with_the_rule_to_add(tmp_path):
     rules = load(ROOT / "data" / "rules.yml")
-    rules["rules"] = [rule for rule in rules["rules"] if rule["steps"][0].get("intent") != "ask_hours"]
+    rules["rules"] = [rule for rule in rules["rules"] if rule["steps"][0].get("intent") != "thank"]
     without = tmp_path / "rules.yml"
     without.write_text(yaml.safe_dump(rules), encoding="utf-8")
-    assert unanswered_intents(INTENTS, dialogues([without, ROOT / "data" / "stories.yml"])) == [
-        "intent 'ask_hours' has no rule or story that answers it: add a rule to data/rules.yml, e.g.\n"
-        "- rule: Answer ask_hours\n  steps:\n  - intent: ask_hours\n  - action: utter_ask_hours"
+    assert unanswered_intents(INTENTS, dialogues([without]) + build.rules(ANSWERS)) == [
+        "intent 'thank' has no rule or story that answers it: give it an entry in content/answers.yml, "
+        "or, for a conversation intent of domain/conversation.yml, a rule in data/rules.yml, e.g.\n"
+        "- rule: Answer thank\n  steps:\n  - intent: thank\n  - action: utter_thank"
     ]
 
 

@@ -83,8 +83,9 @@ def test_the_scorer_fails_replies_that_miss_or_add_a_fact():
     assert not meets("crisis", "Call 911.")
     assert not meets("not_emergency", "If you are in danger right now, call 911.")
     # The Lifeline's own answer to a question about it names both lines and is no safety answer.
-    responses = yaml.safe_load((ROOT / "domain.yml").read_text(encoding="utf-8"))["responses"]
-    lifeline, emergency = responses["utter_ask_988"][0]["text"], responses["utter_emergency"][0]["text"]
+    responses = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["responses"]
+    lifeline = yaml.safe_load((ROOT / "content" / "answers.yml").read_text(encoding="utf-8"))["answers"]["ask_988"]["text"]["en"]
+    emergency = responses["utter_emergency"][0]["text"]
     assert "911" in lifeline and meets("not_emergency", lifeline)
     assert not meets("not_emergency", lifeline + "\n" + emergency)
     assert meets("none", "That's outside what I can answer. Call 800-421-6770.")

@@ -1,7 +1,8 @@
 """Loads and checks contact_data.yml, the only place contact details and links are written.
 
-The action server imports this module at start-up, so a typo in the data file stops it with a
-message naming the bad key instead of letting it answer visitors with a broken detail.
+The action server loads it at start-up, so a typo in the data file stops it with a message naming
+the bad key instead of letting it answer visitors with a broken detail. Which answer ends with
+which page is each answer's `link:` in answers.yml.
 """
 
 import re
@@ -11,17 +12,10 @@ from typing import Any, Dict, List, Optional, Tuple
 
 import yaml
 
-DATA_FILE = Path(__file__).with_name("contact_data.yml")
+from content import answers as answers_file
+from content.answers import Answers
 
-RESOURCE_TOPICS = (
-    "sro_training",
-    "school_safety",
-    "hiring",
-    "dispatch",
-    "nasro",
-    "cops_office",
-    "conference",
-)
+DATA_FILE = Path(__file__).with_name("contact_data.yml")
 
 _PHONE = re.compile(r"^\d{3}-\d{3}-\d{4}$")
 _EMAIL = re.compile(r"^[A-Za-z0-9._%+-]+@[A-Za-z0-9.-]+\.[A-Za-z]{2,}$")
@@ -94,6 +88,10 @@ class ContactData:
             if topic in link.topics and shown not in found:
                 found.append(shown)
         return found
+
+    def topics(self) -> List[str]:
+        """The resource_topic values the links answer (data/nlu/contacts.yml names their phrases)."""
+        return list(dict.fromkeys(topic for link in self.links.values() for topic in link.topics))
 
     def all_links(self) -> List[Link]:
         return [link for link in self.links.values() if link.confirmed]
@@ -169,7 +167,9 @@ def _describe(pattern: re.Pattern) -> str:
     }[pattern]
 
 
-def load(path: Path = DATA_FILE) -> ContactData:
+def load(path: Path = DATA_FILE, answers: Optional[Answers] = None) -> ContactData:
+    """The contact data of `path`, each link knowing the answers that end with it (`answers`, by
+    default those of answers.yml)."""
     try:
         raw = yaml.safe_load(path.read_text(encoding="utf-8"))
     except (OSError, yaml.YAMLError) as error:
@@ -192,7 +192,9 @@ def load(path: Path = DATA_FILE) -> ContactData:
     ):
         top.fail("must be a list of at least two address lines", "mailing_address")
 
-    links = _read_links(top.child("links"))
+    if answers is None:
+        answers = answers_file.load(links=(raw.get("links") or {}) if isinstance(raw, dict) else None)
+    links = _read_links(top.child("links"), answers)
     subscribe = top.child("subscribe")
     subscribe.only_keys("link")
     subscribe_link = subscribe.text("link")
@@ -216,13 +218,11 @@ def load(path: Path = DATA_FILE) -> ContactData:
     )
 
 
-def _read_links(section: _Reader) -> Dict[str, Link]:
+def _read_links(section: _Reader, answers: Answers) -> Dict[str, Link]:
     links: Dict[str, Link] = {}
-    answered_by: Dict[str, str] = {}
     for key in section.data:
         entry = section.child(key)
-        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "answers", "other_years",
-                         "mentioned_in")
+        entry.only_keys("title", "url", "confirmed", "fallback", "topics", "other_years", "mentioned_in")
         confirmed = entry.flag("confirmed")
         fallback = None if confirmed else entry.text("fallback")
         link = Link(
@@ -232,19 +232,18 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
             confirmed=confirmed,
             fallback=fallback,
             topics=entry.names("topics"),
-            answers=entry.names("answers"),
+            answers=tuple(answer.key for answer in answers.entries.values() if answer.link == key),
             other_years=entry.data.get("other_years"),
             mentioned_in=entry.names("mentioned_in") if "mentioned_in" in entry.data else (),
         )
-        for topic in link.topics:
-            if topic not in RESOURCE_TOPICS:
-                entry.fail(f"unknown topic {topic!r} (known: {', '.join(RESOURCE_TOPICS)})", "topics")
-        for intent in link.answers:
-            if intent in answered_by:
-                entry.fail(f"{intent!r} is already answered by links.{answered_by[intent]}", "answers")
-            answered_by[intent] = key
+        for intent in link.mentioned_in:
+            if intent not in answers:
+                entry.fail(f"{intent!r} is no question of answers.yml", "mentioned_in")
         links[key] = link
 
+    for answer in answers.entries.values():
+        if answer.link is not None and answer.link not in links:
+            raise ContactDataError(f"answers.yml: answers.{answer.key}.link: names no link under links: {answer.link!r}")
     for link in links.values():
         if link.other_years is not None and link.other_years not in links:
             section.fail(f"names no link under links: {link.other_years!r}", f"{link.key}.other_years")
@@ -254,7 +253,4 @@ def _read_links(section: _Reader) -> Dict[str, Link]:
                 section.fail(
                     f"must name a confirmed link, not {link.fallback!r}", f"{link.key}.fallback"
                 )
-    for topic in RESOURCE_TOPICS:
-        if not any(topic in link.topics for link in links.values()):
-            section.fail(f"no link has the topic {topic!r}")
     return links

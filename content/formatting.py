@@ -1,0 +1,67 @@
+"""The content as the servers use it, loaded and checked once, and a reply shaped for a channel:
+clickable Markdown links for the web widget and REST clients, plain text for `rasa shell`."""
+
+from dataclasses import dataclass
+from typing import Dict, List
+
+from content import answers, contact_data, replies
+from content.answers import Answers
+from content.contact_data import ContactData, Link, tel_uri
+from content.replies import Replies
+
+# Loaded at start-up: a broken file stops the server with the bad key's name.
+ANSWERS: Answers = answers.load()
+CONTACTS: ContactData = contact_data.load(answers=ANSWERS)
+REPLIES: Replies = replies.load()
+
+# Clients of these channels render Markdown, so links and addresses become clickable.
+MARKDOWN_CHANNELS = {"rest", "socketio", "callback"}
+# `rasa shell` would turn buttons into a menu; it gets plain text.
+PLAIN_TEXT_CHANNELS = {"cmdline"}
+
+
+@dataclass(frozen=True)
+class ReplyStyle:
+    markdown: bool
+    buttons: bool
+
+    @classmethod
+    def for_channel(cls, channel: str) -> "ReplyStyle":
+        return cls(markdown=channel in MARKDOWN_CHANNELS, buttons=channel not in PLAIN_TEXT_CHANNELS)
+
+    def link(self, link: Link) -> str:
+        return f"[{link.title}]({link.url})" if self.markdown else f"{link.title}: {link.url}"
+
+    def link_list(self, links: List[Link]) -> str:
+        return "\n".join(f"- {self.link(link)}" for link in links)
+
+    def phone(self, number: str = CONTACTS.phone) -> str:
+        return f"[{number}]({tel_uri(number)})" if self.markdown else number
+
+    def email(self, address: str) -> str:
+        return f"[{address}](mailto:{address})" if self.markdown else address
+
+    def question_buttons(self, intents: List[str]) -> List[Dict[str, str]]:
+        if not self.buttons:
+            return []
+        return [{"title": ANSWERS.title(intent), "payload": f"/{intent}"} for intent in intents]
+
+
+def contact_values(style: ReplyStyle) -> Dict[str, str]:
+    """Every contact placeholder an answer or a reply may use (answers.CONTACT_PLACEHOLDERS)."""
+    return {
+        "center_name": CONTACTS.center_name,
+        "handles": CONTACTS.handles,
+        "hours": CONTACTS.hours,
+        "phone": style.phone(),
+        "email": style.email(CONTACTS.email),
+        "feedback_email": style.email(CONTACTS.feedback_email),
+        "address": "\n".join(CONTACTS.mailing_address),
+        "address_line": ", ".join(CONTACTS.mailing_address),
+        "website": style.link(CONTACTS.links["cops_home"]),
+        "subscribe_page": style.link(CONTACTS.shown(CONTACTS.links[CONTACTS.subscribe_link])),
+        "nasro_site": style.link(CONTACTS.links["nasro"]),
+        "press_name": CONTACTS.press_name,
+        "press_phone": style.phone(CONTACTS.press_phone),
+        "press_email": style.email(CONTACTS.press_email),
+    }
