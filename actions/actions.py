@@ -38,8 +38,9 @@ def _latest_intent(tracker: Tracker) -> Optional[str]:
     return (tracker.latest_message.get("intent") or {}).get("name")
 
 
-def _answer(dispatcher: CollectingDispatcher, tracker: Tracker, template: str, intent: Optional[str],
-            **extra: str) -> None:
+def _answer(
+    dispatcher: CollectingDispatcher, tracker: Tracker, template: str, intent: Optional[str], **extra: str
+) -> None:
     """Utters `template` filled in, answering `intent`, and, where the channel has buttons, the next
     questions of its topic (after the last answer only, when the message asked several questions)."""
     style = _style(tracker)
@@ -62,9 +63,7 @@ class ContactAction(Action, ABC):
     def name(self) -> Text:
         """The action's name in the domain."""
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         _answer(dispatcher, tracker, ANSWERS.text(self.intent), self.intent)
         return []
 
@@ -138,9 +137,7 @@ class ActionGiveUnknown(Action):
     def name(self) -> Text:
         return "action_give_unknown"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
         dispatcher.utter_message(text=REPLIES.text("unknown", **contact_values(style)))
         return []
@@ -152,9 +149,7 @@ class ActionGiveLinks(Action):
     def name(self) -> Text:
         return "action_give_links"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         links: List[Link] = []
         for topic in tracker.get_latest_entity_values("resource_topic"):
             for link in CONTACTS.links_for_topic(topic):
@@ -162,8 +157,9 @@ class ActionGiveLinks(Action):
                     links.append(link)
         if not links and not _ALL_LINKS.search(tracker.latest_message.get("text") or ""):
             # "Link pls" right after the NASRO courses asks for the courses' page.
-            links = CONTACTS.links_after(_intent_answered_before(tracker),
-                                         tracker.get_slot(YEAR_SLOT) not in (None, DEFAULT_YEAR))
+            links = CONTACTS.links_after(
+                _intent_answered_before(tracker), tracker.get_slot(YEAR_SLOT) not in (None, DEFAULT_YEAR)
+            )
         reply = REPLIES.templates["topic_links" if links else "all_links"]
         links = links or CONTACTS.all_links()
         _answer(dispatcher, tracker, reply, "ask_link", links=_style(tracker).link_list(links))
@@ -183,7 +179,7 @@ def _intent_answered_before(tracker: Tracker) -> Optional[str]:
                 return (event.get("parse_data") or {}).get("intent", {}).get("name")
             seen_latest = True
         elif seen_latest and event.get("event") == "action" and (event.get("name") or "").startswith("utter_"):
-            return event["name"][len("utter_"):]
+            return event["name"][len("utter_") :]
     return None
 
 
@@ -195,7 +191,7 @@ def _answered_intent(tracker: Tracker) -> Optional[str]:
             break
         name = event.get("name") or ""
         if event.get("event") == "action" and name.startswith("utter_"):
-            return name[len("utter_"):]
+            return name[len("utter_") :]
     return _latest_intent(tracker)
 
 
@@ -206,24 +202,20 @@ class ActionShareLink(Action):
     def name(self) -> Text:
         return "action_share_link"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = _answered_intent(tracker)
         _share_page(dispatcher, tracker, intent, tracker.get_slot(YEAR_SLOT))
         return []
 
 
 class ActionAnswerEachYear(Action):
-    """"How many attended in 2019, and in 2021?": the answer to the message's conference question
+    """ "How many attended in 2019, and in 2021?": the answer to the message's conference question
     (its `utter_<intent>` in the domain, written from content/answers.yml) for each year it names, each with its page."""
 
     def name(self) -> Text:
         return "action_answer_each_year"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = _latest_intent(tracker)
         variants = (domain.get("responses") or {}).get(f"utter_{intent}") or []
         years = [year for year in tracker.latest_message.get(YEARS) or [] if _variant_for_year(variants, year)]
@@ -234,8 +226,13 @@ class ActionAnswerEachYear(Action):
         return []
 
 
-def _share_page(dispatcher: CollectingDispatcher, tracker: Tracker, intent: Optional[str], year: Optional[str],
-                next_questions: bool = True) -> None:
+def _share_page(
+    dispatcher: CollectingDispatcher,
+    tracker: Tracker,
+    intent: Optional[str],
+    year: Optional[str],
+    next_questions: bool = True,
+) -> None:
     """The page that tells more about an answer, for the conference year it was about (None: the
     default year's)."""
     link = CONTACTS.link_answering(intent, year not in (None, DEFAULT_YEAR))
@@ -252,8 +249,10 @@ def _variant_for_year(variants: List[Dict[str, Any]], year: str) -> Optional[str
     """The text of the response variant for conference_year `year` (the one without a condition
     is the default year's)."""
     for variant in variants:
-        if any(condition.get("name") == YEAR_SLOT and str(condition.get("value")) == year
-               for condition in variant.get("condition") or []):
+        if any(
+            condition.get("name") == YEAR_SLOT and str(condition.get("value")) == year
+            for condition in variant.get("condition") or []
+        ):
             return variant.get("text")
     return next((variant.get("text") for variant in variants if not variant.get("condition")), None)
 
@@ -264,9 +263,7 @@ class ActionReferToResponseCenter(Action):
     def name(self) -> Text:
         return "action_refer_to_response_center"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
         dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", **contact_values(style)))
         return []
@@ -275,8 +272,11 @@ class ActionReferToResponseCenter(Action):
 def _not_understood_before(tracker: Tracker) -> bool:
     """Whether one of the visitor's two messages before this one was not understood either
     (the "something else" button may sit between them)."""
-    intents = [(event.get("parse_data") or {}).get("intent", {}).get("name")
-               for event in tracker.applied_events() if event.get("event") == "user"]
+    intents = [
+        (event.get("parse_data") or {}).get("intent", {}).get("name")
+        for event in tracker.applied_events()
+        if event.get("event") == "user"
+    ]
     return NOT_UNDERSTOOD_INTENT in intents[-3:-1]
 
 
@@ -289,9 +289,7 @@ class ActionAskAffirmation(Action):
     def name(self) -> Text:
         return "action_default_ask_affirmation"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
         ranked = [entry.get("name") for entry in tracker.latest_message.get("intent_ranking") or []]
         # Emergencies are not suggested: the safety check (components/safety.py) has already
@@ -315,9 +313,7 @@ class ActionAskRephrase(Action):
     def name(self) -> Text:
         return "action_default_ask_rephrase"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         dispatcher.utter_message(text=REPLIES.text("ask_rephrase"))
         return []
 
@@ -328,9 +324,7 @@ class ActionGiveUp(Action):
     def name(self) -> Text:
         return "action_default_fallback"
 
-    def run(
-        self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]
-    ) -> List[EventType]:
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         values = contact_values(_style(tracker))
         dispatcher.utter_message(text=REPLIES.text("give_up"))
         dispatcher.utter_message(text=REPLIES.text("person_offer", **values))

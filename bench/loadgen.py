@@ -23,13 +23,22 @@ from urllib.parse import urlsplit
 import aiohttp
 
 
-async def visitor(session: aiohttp.ClientSession, url: str, sender: str, texts: list, expect: str,
-                  timeout_s: float, latencies: list, failures: list) -> None:
+async def visitor(
+    session: aiohttp.ClientSession,
+    url: str,
+    sender: str,
+    texts: list,
+    expect: str,
+    timeout_s: float,
+    latencies: list,
+    failures: list,
+) -> None:
     for text in texts:
         started = time.perf_counter()
         try:
-            async with session.post(url, json={"sender": sender, "message": text},
-                                    timeout=aiohttp.ClientTimeout(total=timeout_s)) as response:
+            async with session.post(
+                url, json={"sender": sender, "message": text}, timeout=aiohttp.ClientTimeout(total=timeout_s)
+            ) as response:
                 replies = await response.json() if response.status == 200 else None
         except (aiohttp.ClientError, asyncio.TimeoutError) as error:
             failures.append(f"{type(error).__name__}: {error}")
@@ -43,17 +52,26 @@ async def visitor(session: aiohttp.ClientSession, url: str, sender: str, texts: 
         latencies.append(time.perf_counter() - started)
 
 
-async def run(base_url: str, texts: list, expect: str, visitors: int, messages: int, conversations: int,
-              timeout_s: float) -> dict:
+async def run(
+    base_url: str, texts: list, expect: str, visitors: int, messages: int, conversations: int, timeout_s: float
+) -> dict:
     url = base_url.rstrip("/") + "/webhooks/rest/webhook"
     run_id = uuid.uuid4().hex[:8]
     latencies: list = []
     failures: list = []
+
     async def one_place(place: int) -> None:
         for conversation in range(conversations):
-            await visitor(session, url, f"bench-{run_id}-{place}-{conversation}",
-                          [texts[(place + i) % len(texts)] for i in range(messages)],
-                          expect, timeout_s, latencies, failures)
+            await visitor(
+                session,
+                url,
+                f"bench-{run_id}-{place}-{conversation}",
+                [texts[(place + i) % len(texts)] for i in range(messages)],
+                expect,
+                timeout_s,
+                latencies,
+                failures,
+            )
 
     # One connection per visitor, as separate browsers would have.
     connector = aiohttp.TCPConnector(limit=visitors)
@@ -61,8 +79,14 @@ async def run(base_url: str, texts: list, expect: str, visitors: int, messages: 
         started = time.perf_counter()
         await asyncio.gather(*(one_place(place) for place in range(visitors)))
         wall_s = time.perf_counter() - started
-    return {"visitors": visitors, "messages": messages, "conversations": conversations, "latencies_s": latencies, "wall_s": wall_s,
-            "failures": failures}
+    return {
+        "visitors": visitors,
+        "messages": messages,
+        "conversations": conversations,
+        "latencies_s": latencies,
+        "wall_s": wall_s,
+        "failures": failures,
+    }
 
 
 def main() -> int:
@@ -77,8 +101,12 @@ def main() -> int:
     args = parser.parse_args()
     if urlsplit(args.url).hostname != "127.0.0.1":
         parser.error("the benchmark sends to 127.0.0.1 only")
-    json.dump(asyncio.run(run(args.url, args.texts, args.expect, args.visitors, args.messages, args.conversations,
-                                    args.timeout)), sys.stdout)
+    json.dump(
+        asyncio.run(
+            run(args.url, args.texts, args.expect, args.visitors, args.messages, args.conversations, args.timeout)
+        ),
+        sys.stdout,
+    )
     return 0
 
 

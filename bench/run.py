@@ -88,8 +88,20 @@ def train(name: str, config: Path) -> dict:
     cache = WORK / f"cache-{name}"
     shutil.rmtree(cache, ignore_errors=True)
     env = dict(serve.child_env(), RASA_CACHE_DIRECTORY=str(cache))
-    command = [str(RASA), "train", "--config", str(config), "--domain", str(ROOT / "domain"),
-               "--data", str(ROOT / "data"), "--out", str(WORK), "--fixed-model-name", name]
+    command = [
+        str(RASA),
+        "train",
+        "--config",
+        str(config),
+        "--domain",
+        str(ROOT / "domain"),
+        "--data",
+        str(ROOT / "data"),
+        "--out",
+        str(WORK),
+        "--fixed-model-name",
+        name,
+    ]
     print(f"[bench] training {name} ({config.name})", flush=True)
     started = time.perf_counter()
     with (WORK / f"train-{name}.log").open("w") as log:
@@ -102,9 +114,14 @@ def train(name: str, config: Path) -> dict:
 def holdout_scores(name: str, model: str) -> dict:
     out = WORK / f"holdout-{name}"
     with (WORK / f"holdout-{name}.log").open("w") as log:
-        subprocess.run([str(RASA), "test", "nlu", "--model", model, "--nlu", str(HOLDOUT), "--no-plot",
-                        "--out", str(out)], cwd=ROOT, env=serve.child_env(), stdout=log, stderr=subprocess.STDOUT,
-                       check=True)
+        subprocess.run(
+            [str(RASA), "test", "nlu", "--model", model, "--nlu", str(HOLDOUT), "--no-plot", "--out", str(out)],
+            cwd=ROOT,
+            env=serve.child_env(),
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            check=True,
+        )
     report = json.loads((out / "intent_report.json").read_text())
     return {"accuracy": report["accuracy"], "macro_f1": report["macro avg"]["f1-score"]}
 
@@ -128,9 +145,12 @@ async def parse_latencies(url: str, token: str, texts: List[str]) -> List[float]
     async with aiohttp.ClientSession() as session:
         for i in range(PARSE_REQUESTS):
             started = time.perf_counter()
-            async with session.post(f"{url}/model/parse", params={"token": token},
-                                    json={"text": texts[i % len(texts)]},
-                                    timeout=aiohttp.ClientTimeout(total=30)) as response:
+            async with session.post(
+                f"{url}/model/parse",
+                params={"token": token},
+                json={"text": texts[i % len(texts)]},
+                timeout=aiohttp.ClientTimeout(total=30),
+            ) as response:
                 response.raise_for_status()
                 await response.json()
             latencies.append(time.perf_counter() - started)
@@ -140,17 +160,39 @@ async def parse_latencies(url: str, token: str, texts: List[str]) -> List[float]
 def load(url: str, text: str, expect: str, visitors: int) -> dict:
     """One run of the load generator, in a process of its own."""
     result = subprocess.run(
-        [str(PYTHON), str(BENCH / "loadgen.py"), "--url", url, "--visitors", str(visitors),
-         "--messages", str(MESSAGES_PER_CONVERSATION), "--conversations", str(CONVERSATIONS_PER_VISITOR[visitors]),
-         "--expect", expect, text],
-        cwd=ROOT, env=serve.child_env(), capture_output=True, text=True, check=True, timeout=600,
+        [
+            str(PYTHON),
+            str(BENCH / "loadgen.py"),
+            "--url",
+            url,
+            "--visitors",
+            str(visitors),
+            "--messages",
+            str(MESSAGES_PER_CONVERSATION),
+            "--conversations",
+            str(CONVERSATIONS_PER_VISITOR[visitors]),
+            "--expect",
+            expect,
+            text,
+        ],
+        cwd=ROOT,
+        env=serve.child_env(),
+        capture_output=True,
+        text=True,
+        check=True,
+        timeout=600,
     )
     run = json.loads(result.stdout)
     if run["failures"]:
         raise RuntimeError(f"{len(run['failures'])} requests failed at {visitors} visitors, e.g. {run['failures'][0]}")
     latencies = run["latencies_s"]
-    return {"visitors": visitors, "replies": len(latencies), "p50_ms": 1000 * percentile(latencies, 0.50),
-            "p99_ms": 1000 * percentile(latencies, 0.99), "per_s": len(latencies) / run["wall_s"]}
+    return {
+        "visitors": visitors,
+        "replies": len(latencies),
+        "p50_ms": 1000 * percentile(latencies, 0.50),
+        "p99_ms": 1000 * percentile(latencies, 0.99),
+        "per_s": len(latencies) / run["wall_s"],
+    }
 
 
 def holdout_texts() -> List[str]:
@@ -166,8 +208,11 @@ def questions() -> Dict[str, dict]:
     greeting = domain["responses"]["utter_greet"][0]["text"]
     return {
         "domain": {"text": "hello", "expect": greeting[:40], "label": "domain response (greeting)"},
-        "action": {"text": "what is the response center phone number?", "expect": contact_data.load().phone,
-                   "label": "custom action (phone number)"},
+        "action": {
+            "text": "what is the response center phone number?",
+            "expect": contact_data.load().phone,
+            "label": "custom action (phone number)",
+        },
     }
 
 
@@ -192,8 +237,9 @@ def serve_and_measure(name: str, model: str) -> dict:
         action_server.wait_until_up()
         print(f"[bench] serving {name}", flush=True)
         started = time.perf_counter()
-        rasa_server = serve.rasa_server(Path(model), endpoints_file, ROOT / "credentials.yml", "127.0.0.1",
-                                        rasa_port, [ORIGIN], token, env, logs[1])
+        rasa_server = serve.rasa_server(
+            Path(model), endpoints_file, ROOT / "credentials.yml", "127.0.0.1", rasa_port, [ORIGIN], token, env, logs[1]
+        )
         cold_start_s = first_answer_s(url, started, asked["domain"]["expect"], rasa_server.process)
         for i in range(WARM_UP_MESSAGES):
             for question in asked.values():
@@ -236,8 +282,10 @@ def measure_cluster(model: str) -> dict:
         print(f"[bench] cluster with {servers} Rasa server(s)", flush=True)
         try:
             running = cluster.start(cluster.Ports.free(rasa_servers=servers), directory, Path(model))
-            found[servers] = {kind: load(running.url, question["text"], question["expect"], CLUSTER_VISITORS)
-                              for kind, question in questions().items()}
+            found[servers] = {
+                kind: load(running.url, question["text"], question["expect"], CLUSTER_VISITORS)
+                for kind, question in questions().items()
+            }
         finally:
             cluster.stop(directory)
             shutil.rmtree(directory, ignore_errors=True)
@@ -283,24 +331,44 @@ def targets(results: dict) -> List[tuple]:
     found = []
     for kind, label in (("domain", "domain response"), ("action", "custom action")):
         b1, m1 = level(base, kind, 1), level(mine, kind, 1)
-        found.append((f"webhook p50, 1 visitor, {label}: <= 1/3 of the baseline and <= 15 ms",
-                      f"{m1['p50_ms']:.1f} ms, {m1['p50_ms'] / b1['p50_ms']:.2f}x the baseline",
-                      m1["p50_ms"] <= b1["p50_ms"] / 3 and m1["p50_ms"] <= 15))
+        found.append(
+            (
+                f"webhook p50, 1 visitor, {label}: <= 1/3 of the baseline and <= 15 ms",
+                f"{m1['p50_ms']:.1f} ms, {m1['p50_ms'] / b1['p50_ms']:.2f}x the baseline",
+                m1["p50_ms"] <= b1["p50_ms"] / 3 and m1["p50_ms"] <= 15,
+            )
+        )
         m20 = level(mine, kind, 20)
-        found.append((f"webhook p99, 20 visitors, {label}: <= 100 ms", f"{m20['p99_ms']:.0f} ms",
-                      m20["p99_ms"] <= 100))
+        found.append((f"webhook p99, 20 visitors, {label}: <= 100 ms", f"{m20['p99_ms']:.0f} ms", m20["p99_ms"] <= 100))
         b20 = level(base, kind, 20)
-        found.append((f"throughput, 20 visitors, {label}: >= 2x the baseline and >= 100 msg/s",
-                      f"{m20['per_s']:.0f} msg/s, {m20['per_s'] / b20['per_s']:.1f}x the baseline",
-                      m20["per_s"] >= 2 * b20["per_s"] and m20["per_s"] >= 100))
-    found.append(("training time: <= 1/2 of the baseline and <= 45 s",
-                  f"{mine['train_s']:.0f} s, {mine['train_s'] / base['train_s']:.2f}x the baseline",
-                  mine["train_s"] <= base["train_s"] / 2 and mine["train_s"] <= 45))
-    found.append(("cold start: <= 1/2 of the baseline and <= 15 s",
-                  f"{mine['cold_start_s']:.1f} s, {mine['cold_start_s'] / base['cold_start_s']:.2f}x the baseline",
-                  mine["cold_start_s"] <= base["cold_start_s"] / 2 and mine["cold_start_s"] <= 15))
-    found.append(("held-out macro F1: >= the baseline's", f"{mine['macro_f1']:.3f} against {base['macro_f1']:.3f}",
-                  mine["macro_f1"] >= base["macro_f1"]))
+        found.append(
+            (
+                f"throughput, 20 visitors, {label}: >= 2x the baseline and >= 100 msg/s",
+                f"{m20['per_s']:.0f} msg/s, {m20['per_s'] / b20['per_s']:.1f}x the baseline",
+                m20["per_s"] >= 2 * b20["per_s"] and m20["per_s"] >= 100,
+            )
+        )
+    found.append(
+        (
+            "training time: <= 1/2 of the baseline and <= 45 s",
+            f"{mine['train_s']:.0f} s, {mine['train_s'] / base['train_s']:.2f}x the baseline",
+            mine["train_s"] <= base["train_s"] / 2 and mine["train_s"] <= 45,
+        )
+    )
+    found.append(
+        (
+            "cold start: <= 1/2 of the baseline and <= 15 s",
+            f"{mine['cold_start_s']:.1f} s, {mine['cold_start_s'] / base['cold_start_s']:.2f}x the baseline",
+            mine["cold_start_s"] <= base["cold_start_s"] / 2 and mine["cold_start_s"] <= 15,
+        )
+    )
+    found.append(
+        (
+            "held-out macro F1: >= the baseline's",
+            f"{mine['macro_f1']:.3f} against {base['macro_f1']:.3f}",
+            mine["macro_f1"] >= base["macro_f1"],
+        )
+    )
     return found
 
 
@@ -311,33 +379,53 @@ def number(value: float, unit: str) -> str:
 
 
 def machine() -> str:
-    cpu = next((line.split(":", 1)[1].strip() for line in Path("/proc/cpuinfo").read_text().splitlines()
-                if line.startswith("model name")), platform.machine())
-    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2 ** 30
+    cpu = next(
+        (
+            line.split(":", 1)[1].strip()
+            for line in Path("/proc/cpuinfo").read_text().splitlines()
+            if line.startswith("model name")
+        ),
+        platform.machine(),
+    )
+    memory_gib = os.sysconf("SC_PAGE_SIZE") * os.sysconf("SC_PHYS_PAGES") / 2**30
     import rasa
 
-    return (f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB, Python {platform.python_version()}, "
-            f"Rasa {rasa.__version__}")
+    return (
+        f"{os.cpu_count()} cores ({cpu}), {memory_gib:.0f} GiB, Python {platform.python_version()}, "
+        f"Rasa {rasa.__version__}"
+    )
 
 
 def markdown(results: dict) -> str:
-    lines = [f"Measured {results['date']} on {results['machine']}, by `make bench` "
-             f"(baseline: Rasa's default configuration, as `rasa init` implies; ratio: project / baseline)."
-             + (f" The baseline's figures are those measured on {results['baseline_date']} (`make bench "
-                f"BENCH=--keep-baseline`: its configuration is unchanged)." if results.get("baseline_date") else ""),
-             "",
-             "| figure | baseline | this project | ratio |",
-             "|---|---:|---:|---:|"]
+    lines = [
+        f"Measured {results['date']} on {results['machine']}, by `make bench` "
+        f"(baseline: Rasa's default configuration, as `rasa init` implies; ratio: project / baseline)."
+        + (
+            f" The baseline's figures are those measured on {results['baseline_date']} (`make bench "
+            f"BENCH=--keep-baseline`: its configuration is unchanged)."
+            if results.get("baseline_date")
+            else ""
+        ),
+        "",
+        "| figure | baseline | this project | ratio |",
+        "|---|---:|---:|---:|",
+    ]
     for figure, base, mine, unit, _ in rows(results):
         lines.append(f"| {figure} | {number(base, unit)} | {number(mine, unit)} | {mine / base:.2f} |")
     scaled = results["cluster"]
-    lines += ["", f"`make cluster` (nginx, PostgreSQL, Redis), this project's model, {CLUSTER_VISITORS} visitors:", "",
-              "| figure | 1 Rasa server | 2 Rasa servers | ratio |", "|---|---:|---:|---:|"]
+    lines += [
+        "",
+        f"`make cluster` (nginx, PostgreSQL, Redis), this project's model, {CLUSTER_VISITORS} visitors:",
+        "",
+        "| figure | 1 Rasa server | 2 Rasa servers | ratio |",
+        "|---|---:|---:|---:|",
+    ]
     for kind, label in (("domain", "domain response"), ("action", "custom action")):
         one, two = scaled["1"][kind], scaled["2"][kind]
         for key, unit, what in (("per_s", "msg/s", "throughput"), ("p99_ms", "ms", "p99")):
-            lines.append(f"| {label}: {what} | {number(one[key], unit)} | {number(two[key], unit)} | "
-                         f"{two[key] / one[key]:.2f} |")
+            lines.append(
+                f"| {label}: {what} | {number(one[key], unit)} | {number(two[key], unit)} | {two[key] / one[key]:.2f} |"
+            )
     lines += ["", "| target | measured | holds |", "|---|---|---|"]
     for target, measured, holds in targets(results):
         lines.append(f"| {target} | {measured} | {'yes' if holds else '**no**'} |")
@@ -383,25 +471,30 @@ def _plot(results: dict, path: Path) -> None:
 def sizing(results: dict) -> str:
     """The figures docs/deploy.md sizes a deployment with."""
     mine, scaled = results["project"], results["cluster"]
-    return "\n".join([
-        f"Measured {results['date']} on {results['machine']} (`make bench`, bench/results.md):",
-        "",
-        "| | domain response | custom action |",
-        "|---|---:|---:|",
-        f"| one Rasa server (SQLite), 20 visitors: messages/s | {level(mine, 'domain', 20)['per_s']:.0f} | "
-        f"{level(mine, 'action', 20)['per_s']:.0f} |",
-        f"| cluster, 1 Rasa server, {CLUSTER_VISITORS} visitors: messages/s | {scaled['1']['domain']['per_s']:.0f} | "
-        f"{scaled['1']['action']['per_s']:.0f} |",
-        f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: messages/s | {scaled['2']['domain']['per_s']:.0f} | "
-        f"{scaled['2']['action']['per_s']:.0f} |",
-        f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: p99 | {scaled['2']['domain']['p99_ms']:.0f} ms | "
-        f"{scaled['2']['action']['p99_ms']:.0f} ms |",
-        "",
-        f"Peak memory: Rasa server {mine['rasa_peak_rss_mb']:.0f} MB, action server "
-        f"{mine['actions_peak_rss_mb']:.0f} MB. A Rasa server works on one core, so the first row is "
-        f"messages per second per core; in the cluster rows, both Rasa servers, the action servers, "
-        f"PostgreSQL, nginx and the load generator shared the same 2 cores.",
-    ]) + "\n"
+    return (
+        "\n".join(
+            [
+                f"Measured {results['date']} on {results['machine']} (`make bench`, bench/results.md):",
+                "",
+                "| | domain response | custom action |",
+                "|---|---:|---:|",
+                f"| one Rasa server (SQLite), 20 visitors: messages/s | {level(mine, 'domain', 20)['per_s']:.0f} | "
+                f"{level(mine, 'action', 20)['per_s']:.0f} |",
+                f"| cluster, 1 Rasa server, {CLUSTER_VISITORS} visitors: messages/s | {scaled['1']['domain']['per_s']:.0f} | "
+                f"{scaled['1']['action']['per_s']:.0f} |",
+                f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: messages/s | {scaled['2']['domain']['per_s']:.0f} | "
+                f"{scaled['2']['action']['per_s']:.0f} |",
+                f"| cluster, 2 Rasa servers, {CLUSTER_VISITORS} visitors: p99 | {scaled['2']['domain']['p99_ms']:.0f} ms | "
+                f"{scaled['2']['action']['p99_ms']:.0f} ms |",
+                "",
+                f"Peak memory: Rasa server {mine['rasa_peak_rss_mb']:.0f} MB, action server "
+                f"{mine['actions_peak_rss_mb']:.0f} MB. A Rasa server works on one core, so the first row is "
+                f"messages per second per core; in the cluster rows, both Rasa servers, the action servers, "
+                f"PostgreSQL, nginx and the load generator shared the same 2 cores.",
+            ]
+        )
+        + "\n"
+    )
 
 
 def quote(text: str, path: Path) -> None:
@@ -410,7 +503,7 @@ def quote(text: str, path: Path) -> None:
     start, end = document.find(README_START), document.find(README_END)
     if start < 0 or end < start:
         raise SystemExit(f"{path.name} has no {README_START} ... {README_END} block to quote the figures in")
-    path.write_text(document[:start + len(README_START)] + "\n" + text + document[end:], encoding="utf-8")
+    path.write_text(document[: start + len(README_START)] + "\n" + text + document[end:], encoding="utf-8")
 
 
 def report(results: dict) -> None:
@@ -425,8 +518,11 @@ def report(results: dict) -> None:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("--report-only", action="store_true", help="rewrite the reports from bench/results.json")
-    parser.add_argument("--keep-baseline", action="store_true",
-                        help="measure this project only; keep the baseline's figures of bench/results.json")
+    parser.add_argument(
+        "--keep-baseline",
+        action="store_true",
+        help="measure this project only; keep the baseline's figures of bench/results.json",
+    )
     args = parser.parse_args()
     if args.report_only:
         report(json.loads((BENCH / "results.json").read_text(encoding="utf-8")))
@@ -439,8 +535,10 @@ def main() -> int:
         last = json.loads((BENCH / "results.json").read_text(encoding="utf-8"))
         if last["machine"] != results["machine"]:
             # A ratio of figures from two machines says nothing about the configuration.
-            raise SystemExit(f"the baseline was measured on {last['machine']}, this is {results['machine']}: "
-                             "run `make bench` in full")
+            raise SystemExit(
+                f"the baseline was measured on {last['machine']}, this is {results['machine']}: "
+                "run `make bench` in full"
+            )
         results["baseline"] = last["baseline"]
         results["baseline_date"] = last.get("baseline_date", last["date"])
         del measured["baseline"]
@@ -450,8 +548,9 @@ def main() -> int:
         results[name].update(serve_and_measure(name, results[name]["model"]))
         results[name].update(holdout_scores(name, results[name]["model"]))
     # String keys, as they read back from results.json.
-    results["cluster"] = {str(servers): figures for servers, figures in
-                          measure_cluster(results["project"]["model"]).items()}
+    results["cluster"] = {
+        str(servers): figures for servers, figures in measure_cluster(results["project"]["model"]).items()
+    }
     (BENCH / "results.json").write_text(json.dumps(results, indent=2) + "\n", encoding="utf-8")
     report(results)
     print(f"[bench] done in {(time.perf_counter() - started) / 60:.1f} min", flush=True)

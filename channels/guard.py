@@ -51,8 +51,9 @@ async def handled_in_time(handling: Awaitable[Any], sender_id: str) -> bool:
     try:
         await asyncio.wait_for(asyncio.shield(task), REPLY_DEADLINE_S)
     except asyncio.TimeoutError:
-        logger.warning("No reply within %.0f s for conversation %s: gave the fallback answer.",
-                       REPLY_DEADLINE_S, sender_id)
+        logger.warning(
+            "No reply within %.0f s for conversation %s: gave the fallback answer.", REPLY_DEADLINE_S, sender_id
+        )
         return False
     except Exception:
         logger.exception("Handling a message of conversation %s failed.", sender_id)

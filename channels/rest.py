@@ -59,9 +59,7 @@ def parse_request(body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
     return sender, message, metadata
 
 
-async def answer_within_deadline(
-    on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage
-) -> list:
+async def answer_within_deadline(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> list:
     """The bot's replies, or the fallback answer when there are none in time."""
     collector: CollectingOutputChannel = message.output_channel
     in_time = await guard.handled_in_time(on_new_message(message), message.sender_id)
@@ -94,9 +92,7 @@ class RestChannel(RestInput):
             if refused is not None:
                 return response.json([guard.bot_message(sender, refused)])
 
-            message = UserMessage(
-                text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata
-            )
+            message = UserMessage(text, CollectingOutputChannel(), sender, input_channel=self.name(), metadata=metadata)
             return response.json(await answer_within_deadline(on_new_message, message))
 
         return webhook

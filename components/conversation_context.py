@@ -40,10 +40,20 @@ from rasa.shared.nlu.training_data.message import Message
 from rasa.shared.nlu.training_data.training_data import TrainingData
 
 from components import text as visitor_text
-from content import answers as content_answers
 from components.intent_classifier import RANKING_LENGTH
-from components.understanding import (QUESTIONS, READINGS, SAFETY_THREAD, UNANSWERED, YEARS, Reading, Turn,
-                                      last_answered, load_topics, previous_turns)
+from components.understanding import (
+    QUESTIONS,
+    READINGS,
+    SAFETY_THREAD,
+    UNANSWERED,
+    YEARS,
+    Reading,
+    Turn,
+    last_answered,
+    load_topics,
+    previous_turns,
+)
+from content import answers as content_answers
 
 YEAR_ENTITY = "conference_year"
 TOPICS_FILE = "topics.json"
@@ -52,9 +62,35 @@ NO_QUESTION = {"not_a_question", "other_language"}
 # "and their number?" is short; "is that the same line as the response center?" names its own.
 SHORT_FOLLOW_UP_WORDS = 5
 # Words of a follow-up that ask nothing themselves: "and what about the 2021 one?"
-_FILLER = {"and", "what", "about", "how", "the", "one", "conference", "in", "for", "of", "then", "ok",
-           "okay", "so", "same", "is", "it", "was", "that", "year", "a", "an", "nasro", "there", "did",
-           "they", "have"}
+_FILLER = {
+    "and",
+    "what",
+    "about",
+    "how",
+    "the",
+    "one",
+    "conference",
+    "in",
+    "for",
+    "of",
+    "then",
+    "ok",
+    "okay",
+    "so",
+    "same",
+    "is",
+    "it",
+    "was",
+    "that",
+    "year",
+    "a",
+    "an",
+    "nasro",
+    "there",
+    "did",
+    "they",
+    "have",
+}
 # Words of a correction that mean another answer than the one just given: "no, the other one",
 # "I'm not press, I just have a general question".
 _NOT_THE_SAME = {"not", "no", "nothing", "other", "another", "else", "different"}
@@ -69,8 +105,10 @@ def _details(path: Path) -> Dict[str, Dict[str, Any]]:
     def filled(pattern: str) -> str:
         return re.sub(r"<(\w+)>", lambda found: words[found.group(1)], pattern)
 
-    return {name: {**detail, "asked": filled(detail["asked"]), "answered": filled(detail["answered"])}
-            for name, detail in content["details"].items()}
+    return {
+        name: {**detail, "asked": filled(detail["asked"]), "answered": filled(detail["answered"])}
+        for name, detail in content["details"].items()
+    }
 
 
 def _agreement(alone: Dict[str, float], in_context: Dict[str, float]) -> Dict[str, float]:
@@ -99,8 +137,9 @@ def _swapped(probabilities: Dict[str, float], giver: str, understood: str) -> Di
 
 
 def ranked(probabilities: Dict[str, float]) -> List[Dict[str, Any]]:
-    return [{"name": name, "confidence": value}
-            for name, value in sorted(probabilities.items(), key=lambda item: -item[1])]
+    return [
+        {"name": name, "confidence": value} for name, value in sorted(probabilities.items(), key=lambda item: -item[1])
+    ]
 
 
 @DefaultV1Recipe.register(DefaultV1Recipe.ComponentType.INTENT_CLASSIFIER, is_trainable=True)
@@ -169,10 +208,16 @@ class ConversationContext(GraphComponent):
             "details_file": "components/details.yml",
             # The placeholders of the answers whose values (in links_file) tell details:
             # "open {hours}" says it is open Monday to Friday, 9 to 5.
-            "placeholder_values": {"hours": "response_center.hours", "handles": "response_center.handles",
-                                   "phone": "response_center.phone", "press_phone": "public_affairs.phone",
-                                   "center_name": "response_center.name", "address": "mailing_address",
-                                   "address_line": "mailing_address", "press_name": "public_affairs.name"},
+            "placeholder_values": {
+                "hours": "response_center.hours",
+                "handles": "response_center.handles",
+                "phone": "response_center.phone",
+                "press_phone": "public_affairs.phone",
+                "center_name": "response_center.name",
+                "address": "mailing_address",
+                "address_line": "mailing_address",
+                "press_name": "public_affairs.name",
+            },
             # A question asking a detail marked off_topic gets this answer.
             "off_topic_intent": "out_of_scope",
             # A question that is no follow-up asks the answer that gives a detail it asks only when
@@ -193,11 +238,20 @@ class ConversationContext(GraphComponent):
             "covering_below": 0.4,
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 topics: Optional[Dict[str, str]] = None, linked: Optional[List[str]] = None,
-                 details: Optional[Dict[str, str]] = None, answered: Optional[Dict[str, List[str]]] = None,
-                 off_topic: Optional[List[str]] = None, own_answer_only: Optional[List[str]] = None,
-                 yearly: Optional[List[str]] = None, dated: Optional[Dict[str, List[int]]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        topics: Optional[Dict[str, str]] = None,
+        linked: Optional[List[str]] = None,
+        details: Optional[Dict[str, str]] = None,
+        answered: Optional[Dict[str, List[str]]] = None,
+        off_topic: Optional[List[str]] = None,
+        own_answer_only: Optional[List[str]] = None,
+        yearly: Optional[List[str]] = None,
+        dated: Optional[Dict[str, List[int]]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -217,8 +271,13 @@ class ConversationContext(GraphComponent):
         self.dated: Dict[str, List[int]] = dict(dated or {})
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "ConversationContext":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "ConversationContext":
         return cls(config, model_storage, resource)
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -228,17 +287,27 @@ class ConversationContext(GraphComponent):
         self.yearly = answers.yearly()
         self.dated = {entry.key: list(entry.dated) for entry in answers.entries.values() if entry.dated}
         details = _details(Path(self.config["details_file"]))
-        answered = {answer: sorted(name for name, detail in details.items()
-                                   if re.search(detail["answered"], text, re.IGNORECASE))
-                    for answer, text in self._answer_texts(answers).items()}
+        answered = {
+            answer: sorted(
+                name for name, detail in details.items() if re.search(detail["answered"], text, re.IGNORECASE)
+            )
+            for answer, text in self._answer_texts(answers).items()
+        }
         asked = {name: detail["asked"] for name, detail in details.items()}
         self.details = {name: re.compile(pattern) for name, pattern in asked.items()}
         self.answered = {intent: set(names) for intent, names in answered.items()}
         self.off_topic = {name for name, detail in details.items() if detail.get("off_topic")}
         self.own_answer_only = {name for name, detail in details.items() if detail.get("own_answer_only")}
-        kept = {"topics": self.topics, "linked": sorted(self.linked), "details": asked, "answered": answered,
-                "off_topic": sorted(self.off_topic), "own_answer_only": sorted(self.own_answer_only),
-                "yearly": self.yearly, "dated": self.dated}
+        kept = {
+            "topics": self.topics,
+            "linked": sorted(self.linked),
+            "details": asked,
+            "answered": answered,
+            "off_topic": sorted(self.off_topic),
+            "own_answer_only": sorted(self.own_answer_only),
+            "yearly": self.yearly,
+            "dated": self.dated,
+        }
         with self._model_storage.write_to(self._resource) as directory:
             (directory / TOPICS_FILE).write_text(json.dumps(kept), encoding="utf-8")
         return self._resource
@@ -269,12 +338,29 @@ class ConversationContext(GraphComponent):
         return values
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "ConversationContext":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "ConversationContext":
         with model_storage.read_from(resource) as directory:
             kept = json.loads((directory / TOPICS_FILE).read_text(encoding="utf-8"))
-        return cls(config, model_storage, resource, kept["topics"], kept["linked"], kept["details"], kept["answered"],
-                   kept.get("off_topic"), kept.get("own_answer_only"), kept.get("yearly"), kept.get("dated"))
+        return cls(
+            config,
+            model_storage,
+            resource,
+            kept["topics"],
+            kept["linked"],
+            kept["details"],
+            kept["answered"],
+            kept.get("off_topic"),
+            kept.get("own_answer_only"),
+            kept.get("yearly"),
+            kept.get("dated"),
+        )
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
@@ -287,16 +373,20 @@ class ConversationContext(GraphComponent):
             decided = message.get(INTENT) or {}
             # components/not_a_question.py found no question in words (it is sure: 1.0); but
             # "2021" after a conference answer is one.
-            if (decided.get("name") in NO_QUESTION and decided.get("confidence") == 1.0
-                    and not (_BARE_YEAR.match(text) and last_answered(turns, self.topics))):
+            if (
+                decided.get("name") in NO_QUESTION
+                and decided.get("confidence") == 1.0
+                and not (_BARE_YEAR.match(text) and last_answered(turns, self.topics))
+            ):
                 continue
             self._understand(message, text, readings, turns, year_slot)
         return messages
 
     # --- the decision -------------------------------------------------------------------------
 
-    def _understand(self, message: Message, text: str, readings: List[Reading], turns: List[Turn],
-                    year_slot: Optional[str]) -> None:
+    def _understand(
+        self, message: Message, text: str, readings: List[Reading], turns: List[Turn], year_slot: Optional[str]
+    ) -> None:
         normalized = visitor_text.normalize(text)
         previous = last_answered(turns, self.topics)
         if previous == self.config["link_intent"] and turns and turns[0].intent == previous:
@@ -309,21 +399,29 @@ class ConversationContext(GraphComponent):
         leans = previous is not None or bool(turns and turns[0].intent == UNANSWERED)
         # Two made-up words are short, but no follow-up: the classifier reads them as no question
         # (and a word it does not know, "tribes too?", as a question it is unsure of).
-        gibberish = (whole.top()["name"] in NO_QUESTION
-                     and sum(whole.probabilities.get(name, 0.0) for name in NO_QUESTION) >= self.config["no_question"]
-                     and not visitor_text.refers_back(normalized))
+        gibberish = (
+            whole.top()["name"] in NO_QUESTION
+            and sum(whole.probabilities.get(name, 0.0) for name in NO_QUESTION) >= self.config["no_question"]
+            and not visitor_text.refers_back(normalized)
+        )
         focus = self._focus(readings)
         # Not a message read as no question or off-topic (a recipe in Spanish is not about the
         # thread), nor one that names a year, which the year's answer decides.
         alone = focus.top()
-        unsure_alone = (self._a_question_of_the_facts(alone["name"])
-                        and alone["confidence"] < self.config["unsure_alone"]
-                        and not visitor_text.names_a_year(normalized))
+        unsure_alone = (
+            self._a_question_of_the_facts(alone["name"])
+            and alone["confidence"] < self.config["unsure_alone"]
+            and not visitor_text.names_a_year(normalized)
+        )
         # After a safety answer the thread is the Lifeline's, but "ok police are here now. what
         # was that hiring program you mentioned?" names a subject of its own: it has left it.
         left_the_lifeline = previous == SAFETY_THREAD and visitor_text.names_a_subject_besides_the_lifeline(normalized)
-        follow_up = (leans and (visitor_text.is_follow_up(normalized) or unsure_alone) and not gibberish
-                     and not left_the_lifeline)
+        follow_up = (
+            leans
+            and (visitor_text.is_follow_up(normalized) or unsure_alone)
+            and not gibberish
+            and not left_the_lifeline
+        )
         by_kind = {reading.kind: reading for reading in readings}
 
         compared = self._years_compared(turns, previous) if follow_up and visitor_text.compares(normalized) else []
@@ -348,8 +446,12 @@ class ConversationContext(GraphComponent):
             return
 
         same = by_kind.get("same_question")
-        if (follow_up and same and self._a_question_of_the_facts(same.top()["name"])
-                and same.top()["confidence"] >= self.config["stands_alone"]):
+        if (
+            follow_up
+            and same
+            and self._a_question_of_the_facts(same.top()["name"])
+            and same.top()["confidence"] >= self.config["stands_alone"]
+        ):
             # "and nasro?" after "when was the cops office created?" is that question of NASRO,
             # which names its subject: no longer a follow-up of the thread (and after "who leads
             # it today?", one the facts do not answer).
@@ -361,10 +463,16 @@ class ConversationContext(GraphComponent):
                 # "sorry, I meant the basic" after the advanced course's hours: the answer of
                 # every course holds it, so the same answer is meant, not another.
                 meant = visitor_text.words(visitor_text.normalize(by_kind["correction"].text))
-                in_thread = (_agreement(probabilities, by_kind["in_context"].probabilities)
-                             if "in_context" in by_kind else probabilities)
-                if (in_thread.get(previous, 0.0) < self.config["meant_the_same_answer"]
-                        or len(meant) > SHORT_FOLLOW_UP_WORDS or _NOT_THE_SAME & set(meant)):
+                in_thread = (
+                    _agreement(probabilities, by_kind["in_context"].probabilities)
+                    if "in_context" in by_kind
+                    else probabilities
+                )
+                if (
+                    in_thread.get(previous, 0.0) < self.config["meant_the_same_answer"]
+                    or len(meant) > SHORT_FOLLOW_UP_WORDS
+                    or _NOT_THE_SAME & set(meant)
+                ):
                     probabilities[previous] = 0.0
                 follow_up = True
         context_year = self._year_number(year_slot)
@@ -389,30 +497,43 @@ class ConversationContext(GraphComponent):
             # after how a school gets an SRO asks how to apply ("how long has it existed?" points
             # back to the thread).
             best_alone = max(probabilities, key=probabilities.get, default=None)
-            stands_alone = ((probabilities.get(best_alone, 0.0) >= self.config["stands_alone"]
-                             and len(visitor_text.words(normalized)) > SHORT_FOLLOW_UP_WORDS
-                             and not visitor_text.points_back(normalized))
-                            # "and who do I call to talk it through?" asks for a person
-                            # whatever the thread was about.
-                            or (best_alone == self.config["person_intent"]
-                                and probabilities[best_alone] >= self.config["clearly_a_person"]))
+            stands_alone = (
+                (
+                    probabilities.get(best_alone, 0.0) >= self.config["stands_alone"]
+                    and len(visitor_text.words(normalized)) > SHORT_FOLLOW_UP_WORDS
+                    and not visitor_text.points_back(normalized)
+                )
+                # "and who do I call to talk it through?" asks for a person
+                # whatever the thread was about.
+                or (
+                    best_alone == self.config["person_intent"]
+                    and probabilities[best_alone] >= self.config["clearly_a_person"]
+                )
+            )
             if "in_context" in by_kind and not stands_alone:
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
-            probabilities = self._within_topic(probabilities, readings[0].probabilities, previous,
-                                               visitor_text.points_back(normalized))
+            probabilities = self._within_topic(
+                probabilities, readings[0].probabilities, previous, visitor_text.points_back(normalized)
+            )
             if previous in self.topics and visitor_text.only_asks_back(normalized):
                 # "why?" after the state certification of the courses: its answer says why ("on
                 # what?" after the partnership with NASRO: on training).
                 probabilities = {**{name: 0.0 for name in probabilities}, previous: 1.0}
             held = [name for name in self.config["same_answer"].get(previous, []) if name in probabilities]
             understood = max(probabilities, key=probabilities.get) if probabilities else None
-            if ((understood in held or understood == previous) and held
-                    and (len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS
-                         or visitor_text.points_back(normalized))
-                    and not visitor_text.asks_of_the_rest(normalized)):
+            if (
+                (understood in held or understood == previous)
+                and held
+                and (
+                    len(visitor_text.words(normalized)) <= SHORT_FOLLOW_UP_WORDS or visitor_text.points_back(normalized)
+                )
+                and not visitor_text.asks_of_the_rest(normalized)
+            ):
                 # "phone?" after the press contacts, read as either about equally, is theirs, and
                 # so is "what hours do they pick up?".
-                probabilities[previous] = probabilities.get(previous, 0.0) + sum(probabilities.pop(name) for name in held)
+                probabilities[previous] = probabilities.get(previous, 0.0) + sum(
+                    probabilities.pop(name) for name in held
+                )
             elif held and understood == previous and visitor_text.asks_of_the_rest(normalized):
                 # "and for general questions that aren't press?" after the press contacts asks
                 # for anyone's but theirs.
@@ -420,11 +541,13 @@ class ConversationContext(GraphComponent):
         if mention and visitor_text.names_a_year(normalized):
             # After the thread is read: "and in 2019?" after SVPP's 2018 figures asks SVPP's.
             probabilities = self._one_conference_answer(self._of_another_year(probabilities, mention[0]))
-        asked_year = (self._year_value(mention[0]) if mention and mention[0] is not None
-                      else year_slot if follow_up else None)
+        asked_year = (
+            self._year_value(mention[0]) if mention and mention[0] is not None else year_slot if follow_up else None
+        )
         probabilities = self._covering_answer(probabilities)
-        probabilities = self._a_detail_not_given(probabilities, visitor_text.normalize(focus.text), readings,
-                                                 previous, follow_up, asked_year)
+        probabilities = self._a_detail_not_given(
+            probabilities, visitor_text.normalize(focus.text), readings, previous, follow_up, asked_year
+        )
         probabilities = self._a_person_when_asked(probabilities, normalized)
         self._set_intent(message, probabilities)
         self._name_year(message, text, focus, follow_up, previous, year_slot)
@@ -443,7 +566,7 @@ class ConversationContext(GraphComponent):
         return list(dict.fromkeys(years))
 
     def _name_years(self, message: Message, normalized: str) -> None:
-        """"How many attended in 2019, and in 2021?" asks one conference question of two years:
+        """ "How many attended in 2019, and in 2021?" asks one conference question of two years:
         `years` lists them (as conference_year's values), and each gets its own answer
         (components/every_question_policy.py)."""
         if message.get(INTENT, {}).get("name") not in self.yearly:
@@ -452,9 +575,16 @@ class ConversationContext(GraphComponent):
         if len(values) > 1:
             message.set(YEARS, values, add_to_output=True)
 
-    def _a_detail_not_given(self, probabilities: Dict[str, float], asking: str, readings: List[Reading],
-                            previous: Optional[str], follow_up: bool, year: Optional[str]) -> Dict[str, float]:
-        """"Is the NASRO basic course online?": a question asking a detail (components/details.yml)
+    def _a_detail_not_given(
+        self,
+        probabilities: Dict[str, float],
+        asking: str,
+        readings: List[Reading],
+        previous: Optional[str],
+        follow_up: bool,
+        year: Optional[str],
+    ) -> Dict[str, float]:
+        """ "Is the NASRO basic course online?": a question asking a detail (components/details.yml)
         that the answer it is understood as does not give is one the facts do not answer. But
         "Can I visit your office? What's the street address?" asks the address by itself too."""
         asked = self._details_asked(asking)
@@ -471,16 +601,26 @@ class ConversationContext(GraphComponent):
             # answer, which does not say: it is unknown.
             return self._without_answers_lacking(probabilities, asked, year)
         own_answer_only = asked & self.own_answer_only
-        if (own_answer_only and follow_up and previous in self.topics and best != previous
-                and not visitor_text.names_a_subject(asking) and self._lacks(previous, own_answer_only, year)):
+        if (
+            own_answer_only
+            and follow_up
+            and previous in self.topics
+            and best != previous
+            and not visitor_text.names_a_subject(asking)
+            and self._lacks(previous, own_answer_only, year)
+        ):
             # "Is it free?" after NASRO's courses asks it of them, whatever else the classifier
             # hears in "free": the free online courses are another answer's.
             return _unanswered(probabilities, best)
         if best not in self.topics or not self._lacks(best, asked, year):
             return probabilities
-        if any(reading.kind == "sentence" and reading.asks and reading.top()["name"] == best
-               and not self._lacks(best, self._details_asked(visitor_text.normalize(reading.text)), year)
-               for reading in readings):
+        if any(
+            reading.kind == "sentence"
+            and reading.asks
+            and reading.top()["name"] == best
+            and not self._lacks(best, self._details_asked(visitor_text.normalize(reading.text)), year)
+            for reading in readings
+        ):
             return probabilities
         if asked & self.off_topic:
             # "Did he win that season?" after the coach: no question for the Response Center.
@@ -494,32 +634,42 @@ class ConversationContext(GraphComponent):
         # courses. (An answer dropped for not being named, the 988 Lifeline's, gives nothing.)
         if previous in self.topics:
             floor = 0.0 if follow_up else self.config["detail_giver_confidence"]
-            givers = [name for name, value in probabilities.items()
-                      if self.topics.get(name) == self.topics[previous] and value >= floor
-                      and not self._lacks(name, asked, year)
-                      and (name == previous or not (asked & self.own_answer_only
-                                                    or previous in self.config["same_answer"]))]
+            givers = [
+                name
+                for name, value in probabilities.items()
+                if self.topics.get(name) == self.topics[previous]
+                and value >= floor
+                and not self._lacks(name, asked, year)
+                and (name == previous or not (asked & self.own_answer_only or previous in self.config["same_answer"]))
+            ]
             if givers:
                 giver = previous if previous in givers else max(givers, key=lambda name: probabilities.get(name, 0.0))
                 return _swapped(probabilities, giver, best)
         # "We're applying for SVPP for cameras. What does it cover?": read as much as SVPP's
         # answer, which says what it funds, as how to apply, which does not.
-        return (self._nearly_as_likely_giver(probabilities, best, asked, year)
-                or self._without_answers_lacking(probabilities, asked, year))
+        return self._nearly_as_likely_giver(probabilities, best, asked, year) or self._without_answers_lacking(
+            probabilities, asked, year
+        )
 
-    def _nearly_as_likely_giver(self, probabilities: Dict[str, float], best: str, asked: set,
-                                year: Optional[str]) -> Optional[Dict[str, float]]:
+    def _nearly_as_likely_giver(
+        self, probabilities: Dict[str, float], best: str, asked: set, year: Optional[str]
+    ) -> Optional[Dict[str, float]]:
         """The likeliest answer giving the detail, in the place of `best`, when it is nearly as
         likely (config `detail_giver_alone`); None when none is."""
-        givers = [name for name, value in probabilities.items()
-                  if name in self.topics and value >= self.config["detail_giver_alone"] * probabilities[best]
-                  and not self._lacks(name, asked, year)]
+        givers = [
+            name
+            for name, value in probabilities.items()
+            if name in self.topics
+            and value >= self.config["detail_giver_alone"] * probabilities[best]
+            and not self._lacks(name, asked, year)
+        ]
         if not givers:
             return None
         return _swapped(probabilities, max(givers, key=lambda name: probabilities[name]), best)
 
-    def _without_answers_lacking(self, probabilities: Dict[str, float], asked: set,
-                                 year: Optional[str]) -> Dict[str, float]:
+    def _without_answers_lacking(
+        self, probabilities: Dict[str, float], asked: set, year: Optional[str]
+    ) -> Dict[str, float]:
         """The answers that do not give the detail asked count for the question the facts do not
         answer: "what should we put in the MOU?" is between three answers that mention an MOU,
         and none says what goes in it."""
@@ -545,8 +695,10 @@ class ConversationContext(GraphComponent):
         if len(probabilities) < 2:
             return probabilities
         first, second = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
-        if (probabilities[first] - probabilities[second] >= self.config["covering_margin"]
-                and probabilities[first] >= self.config["covering_below"]):
+        if (
+            probabilities[first] - probabilities[second] >= self.config["covering_margin"]
+            and probabilities[first] >= self.config["covering_below"]
+        ):
             return probabilities
         for covering, covered in self.config["covering_answers"].items():
             family = {covering, *covered}
@@ -570,13 +722,18 @@ class ConversationContext(GraphComponent):
     def _unnamed_dropped(self, reading: Reading, previous: Optional[str]) -> Reading:
         """The reading without the answers it does not name: "help a student in a mental health
         crisis" is about training, not a question about the 988 Lifeline."""
-        unnamed = [intent for intent, name in self.names.items()
-                   if intent != previous and not name.search(visitor_text.normalize(reading.text))]
+        unnamed = [
+            intent
+            for intent, name in self.names.items()
+            if intent != previous and not name.search(visitor_text.normalize(reading.text))
+        ]
         if not any(reading.probabilities.get(intent) for intent in unnamed):
             return reading
         # Not normalised again: what the dropped answer held is doubt, not another answer's due.
-        return replace(reading, probabilities={intent: value for intent, value in reading.probabilities.items()
-                                               if intent not in unnamed})
+        return replace(
+            reading,
+            probabilities={intent: value for intent, value in reading.probabilities.items() if intent not in unnamed},
+        )
 
     def _a_question_of_the_facts(self, intent: str) -> bool:
         """An answer with a fact, or a question the facts do not answer (not small talk, no
@@ -608,18 +765,27 @@ class ConversationContext(GraphComponent):
             details = self._details_asked(visitor_text.normalize(unit.text))
             if top["name"] in self.topics:
                 name = UNANSWERED if self._lacks(top["name"], details) else top["name"]
-            elif (top["name"] in (UNANSWERED, self.config["off_topic_intent"]) and details - self.off_topic
-                  and not any(name in self.topics and value >= self.config["detail_giver_confidence"]
-                              and not self._lacks(name, details) for name, value in unit.probabilities.items())):
+            elif (
+                top["name"] in (UNANSWERED, self.config["off_topic_intent"])
+                and details - self.off_topic
+                and not any(
+                    name in self.topics
+                    and value >= self.config["detail_giver_confidence"]
+                    and not self._lacks(name, details)
+                    for name, value in unit.probabilities.items()
+                )
+            ):
                 # "... and when is it due?" alone reads as homework, but asks a grant's deadline,
                 # which no answer gives ("... and how long is it?" may ask the courses' hours).
                 name = UNANSWERED
             else:
                 continue
             one_word = len(visitor_text.words(visitor_text.normalize(unit.text))) < 2
-            if (top["confidence"] < self.config["question_confidence"]
-                    or (one_word and top["confidence"] < self.config["one_word_question_confidence"])
-                    or name in seen):
+            if (
+                top["confidence"] < self.config["question_confidence"]
+                or (one_word and top["confidence"] < self.config["one_word_question_confidence"])
+                or name in seen
+            ):
                 continue
             seen.add(name)
             found.append((unit, name))
@@ -640,9 +806,15 @@ class ConversationContext(GraphComponent):
                     best, best_confidence = reading, top["confidence"]
         return best
 
-    def _about_the_year(self, probabilities: Dict[str, float], normalized: str, previous: Optional[str],
-                        follow_up: bool, year: Optional[int]) -> Dict[str, float]:
-        """"And 2021?", "and the year after?" after a conference answer, or after an answer of
+    def _about_the_year(
+        self,
+        probabilities: Dict[str, float],
+        normalized: str,
+        previous: Optional[str],
+        follow_up: bool,
+        year: Optional[int],
+    ) -> Dict[str, float]:
+        """ "And 2021?", "and the year after?" after a conference answer, or after an answer of
         dated facts ("and a year later?" after the SROs funded): the same question, of that year
         (the message asks nothing else); of a year the dated facts do not cover, one they do not
         answer."""
@@ -663,7 +835,7 @@ class ConversationContext(GraphComponent):
         return probabilities
 
     def _of_another_year(self, probabilities: Dict[str, float], year: Optional[int]) -> Dict[str, float]:
-        """"How much did SVPP give in 2021?": the facts have that answer for 2018 only, so the
+        """ "How much did SVPP give in 2021?": the facts have that answer for 2018 only, so the
         question is one they do not answer. Every dated answer of other years counts so, not the
         likeliest alone: "SVPP funding in 2019?" between SVPP and an unknown fact is unknown."""
         for name, years in self.dated.items():
@@ -672,7 +844,7 @@ class ConversationContext(GraphComponent):
         return probabilities
 
     def _one_conference_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
-        """"Was there a NASRO conference in 2020?" is as much the overview as the place of that
+        """ "Was there a NASRO conference in 2020?" is as much the overview as the place of that
         year's conference, and each answer of that year says what it was: the likelier takes both
         shares, rather than asking the visitor which they meant."""
         two = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
@@ -697,7 +869,7 @@ class ConversationContext(GraphComponent):
         return merged
 
     def _link_with_its_answer(self, probabilities: Dict[str, float]) -> Dict[str, float]:
-        """"svpp link": when the question for links and an answer with a link of its own are
+        """ "svpp link": when the question for links and an answer with a link of its own are
         the two likeliest, that answer (which ends with its link) is the one to give."""
         link_intent = self.config["link_intent"]
         two = sorted(probabilities, key=probabilities.get, reverse=True)[:2]
@@ -710,8 +882,13 @@ class ConversationContext(GraphComponent):
         merged[other] += probabilities[link_intent]
         return merged
 
-    def _within_topic(self, probabilities: Dict[str, float], alone: Dict[str, float],
-                      previous: Optional[str], points_back: bool = False) -> Dict[str, float]:
+    def _within_topic(
+        self,
+        probabilities: Dict[str, float],
+        alone: Dict[str, float],
+        previous: Optional[str],
+        points_back: bool = False,
+    ) -> Dict[str, float]:
         """A follow-up is read within the last answer's topic: its intents count more, and only
         they, and what the message by itself clearly asks, remain candidates. A question the
         facts do not answer belongs to every topic: "which states so far?" after state
@@ -719,10 +896,14 @@ class ConversationContext(GraphComponent):
         there is no topic: the words of that question did their part.)"""
         topic = self.topics.get(previous)
         boost = self.config["follow_up_boost"] if topic is not None else 1.0
-        kept = {name: value * (boost if self.topics.get(name) == topic or name == UNANSWERED else 1.0)
-                for name, value in probabilities.items()
-                if topic is None or self.topics.get(name) == topic or self.topics.get(name) is None
-                or alone.get(name, 0.0) >= self.config["clearly_asked"]}
+        kept = {
+            name: value * (boost if self.topics.get(name) == topic or name == UNANSWERED else 1.0)
+            for name, value in probabilities.items()
+            if topic is None
+            or self.topics.get(name) == topic
+            or self.topics.get(name) is None
+            or alone.get(name, 0.0) >= self.config["clearly_asked"]
+        }
         if not kept:
             kept = probabilities
         if points_back and previous in kept:
@@ -747,8 +928,15 @@ class ConversationContext(GraphComponent):
     def _year_value(self, year: Optional[int]) -> str:
         return str(year) if year in self.config["known_years"] else "other"
 
-    def _name_year(self, message: Message, text: str, asking: Reading, follow_up: bool,
-                   previous: Optional[str], year_slot: Optional[str]) -> None:
+    def _name_year(
+        self,
+        message: Message,
+        text: str,
+        asking: Reading,
+        follow_up: bool,
+        previous: Optional[str],
+        year_slot: Optional[str],
+    ) -> None:
         """Sets `conference_year` when a conference question is about another year than the one
         the conversation was at (none named and no follow-up: the 2019 conference). The year is
         looked for where the question is asked first ("I missed 2019 ... where was 2021?")."""
@@ -757,7 +945,9 @@ class ConversationContext(GraphComponent):
             return
         current = year_slot or str(self.config["default_year"])
         context_year = self._year_number(year_slot)
-        mention = visitor_text.year_mentioned(text[asking.start:asking.end].lower(), context_year, relative_ones=follow_up)
+        mention = visitor_text.year_mentioned(
+            text[asking.start : asking.end].lower(), context_year, relative_ones=follow_up
+        )
         if mention:
             mention = (mention[0], asking.start + mention[1], asking.start + mention[2])
         else:
@@ -770,6 +960,12 @@ class ConversationContext(GraphComponent):
             value, start, end = str(self.config["default_year"]), 0, len(text)
         if value == current:
             return
-        entity = {"entity": YEAR_ENTITY, "value": value, "start": start, "end": end,
-                  "extractor": self.__class__.__name__, "confidence_entity": 1.0}
+        entity = {
+            "entity": YEAR_ENTITY,
+            "value": value,
+            "start": start,
+            "end": end,
+            "extractor": self.__class__.__name__,
+            "confidence_entity": 1.0,
+        }
         message.set(ENTITIES, (message.get(ENTITIES) or []) + [entity], add_to_output=True)

@@ -36,15 +36,20 @@ def answers_from_rules(trackers: List[TrackerWithCachedStates]) -> Dict[str, Lis
     for tracker in trackers:
         if not getattr(tracker, "is_rule_tracker", False):
             continue
-        events = [event for event in tracker.events
-                  if not (isinstance(event, ActionExecuted) and event.action_name == RULE_SNIPPET_ACTION_NAME)]
+        events = [
+            event
+            for event in tracker.events
+            if not (isinstance(event, ActionExecuted) and event.action_name == RULE_SNIPPET_ACTION_NAME)
+        ]
         users = [index for index, event in enumerate(events) if isinstance(event, UserUttered)]
-        if len(users) != 1 or any(not isinstance(event, ActionExecuted) or event.action_name != ACTION_LISTEN_NAME
-                                  for event in events[:users[0]]):
+        if len(users) != 1 or any(
+            not isinstance(event, ActionExecuted) or event.action_name != ACTION_LISTEN_NAME
+            for event in events[: users[0]]
+        ):
             continue  # a rule with conditions or more than one turn answers in a context only
         intent = events[users[0]].intent_name
         actions = []
-        for event in events[users[0] + 1:]:
+        for event in events[users[0] + 1 :]:
             if not isinstance(event, ActionExecuted) or event.action_name == ACTION_LISTEN_NAME:
                 break
             actions.append(event.action_name)
@@ -60,16 +65,25 @@ class EveryQuestionPolicy(Policy):
         # Above RulePolicy's 6: after the first answer, the rule would listen.
         # once_per_message: actions that say the same whichever answer they follow (the Response
         # Center's contacts): run once, after the last answer that has them.
-        return {"priority": 7, "each_year_action": "action_answer_each_year",
-                "once_per_message": ["action_refer_to_response_center"]}
+        return {
+            "priority": 7,
+            "each_year_action": "action_answer_each_year",
+            "once_per_message": ["action_refer_to_response_center"],
+        }
 
     @staticmethod
     def supported_data() -> SupportedData:
         return SupportedData.ML_AND_RULE_DATA
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 execution_context: ExecutionContext, answers: Optional[Dict[str, List[str]]] = None,
-                 **kwargs: Any) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        answers: Optional[Dict[str, List[str]]] = None,
+        **kwargs: Any,
+    ) -> None:
         super().__init__({**self.get_default_config(), **config}, model_storage, resource, execution_context, **kwargs)
         self.answers = answers or {}
 
@@ -80,15 +94,25 @@ class EveryQuestionPolicy(Policy):
         return self._resource
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "EveryQuestionPolicy":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "EveryQuestionPolicy":
         with model_storage.read_from(resource) as directory:
             answers = json.loads((directory / ANSWERS_FILE).read_text(encoding="utf-8"))
         return cls(config, model_storage, resource, execution_context, answers=answers)
 
-    def predict_action_probabilities(self, tracker: DialogueStateTracker, domain: Domain,
-                                     rule_only_data: Optional[Dict[Text, Any]] = None,
-                                     **kwargs: Any) -> PolicyPrediction:
+    def predict_action_probabilities(
+        self,
+        tracker: DialogueStateTracker,
+        domain: Domain,
+        rule_only_data: Optional[Dict[Text, Any]] = None,
+        **kwargs: Any,
+    ) -> PolicyPrediction:
         probabilities = self._default_predictions(domain)
         following = self.next_action(tracker)
         if following is not None and following in domain.action_names_or_texts:
@@ -105,7 +129,11 @@ class EveryQuestionPolicy(Policy):
             # One question of several conference years: one action answers it for each.
             done = self._actions_since_message(tracker)
             plan = [self.config["each_year_action"]]
-            return None if done != plan[:len(done)] else (plan[len(done)] if len(done) < len(plan) else ACTION_LISTEN_NAME)
+            return (
+                None
+                if done != plan[: len(done)]
+                else (plan[len(done)] if len(done) < len(plan) else ACTION_LISTEN_NAME)
+            )
         questions = message.parse_data.get(QUESTIONS) or []
         if len(questions) < 2 or questions[0] != message.intent_name:
             return None
@@ -119,7 +147,7 @@ class EveryQuestionPolicy(Policy):
                 last = len(plan) - 1 - plan[::-1].index(action)
                 plan = [name for index, name in enumerate(plan) if name != action or index == last]
         done = self._actions_since_message(tracker)
-        if done != plan[:len(done)]:
+        if done != plan[: len(done)]:
             return None
         return plan[len(done)] if len(done) < len(plan) else ACTION_LISTEN_NAME
 
@@ -129,6 +157,9 @@ class EveryQuestionPolicy(Policy):
         for event in reversed(tracker.events):
             if isinstance(event, UserUttered):
                 break
-            if isinstance(event, ActionExecuted) and event.action_name not in (ACTION_EXTRACT_SLOTS, ACTION_LISTEN_NAME):
+            if isinstance(event, ActionExecuted) and event.action_name not in (
+                ACTION_EXTRACT_SLOTS,
+                ACTION_LISTEN_NAME,
+            ):
                 done.append(event.action_name)
         return done[::-1]

@@ -59,9 +59,15 @@ class IntentClassifier(GraphComponent):
             "answers_file": "content/answers.yml",
         }
 
-    def __init__(self, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-                 pipeline: Optional[Pipeline] = None, titles: Optional[Dict[str, str]] = None,
-                 word_counts: Optional[Dict[str, int]] = None) -> None:
+    def __init__(
+        self,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        pipeline: Optional[Pipeline] = None,
+        titles: Optional[Dict[str, str]] = None,
+        word_counts: Optional[Dict[str, int]] = None,
+    ) -> None:
         self.config = {**self.get_default_config(), **config}
         self._model_storage = model_storage
         self._resource = resource
@@ -74,24 +80,48 @@ class IntentClassifier(GraphComponent):
             self._prepare()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "IntentClassifier":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "IntentClassifier":
         return cls(config, model_storage, resource)
 
     def _new_pipeline(self) -> Pipeline:
         # Sublinear term frequencies: a word repeated in one message does not outweigh the others.
-        features = FeatureUnion([
-            ("words", TfidfVectorizer(analyzer="word", ngram_range=tuple(self.config["word_ngrams"]),
-                                      token_pattern=r"(?u)\b\w+\b", sublinear_tf=True,
-                                      min_df=self.config["min_df"], dtype=np.float32)),
-            # Letter n-grams within words make typos ("numbr", "adress") look like the real word.
-            ("letters", TfidfVectorizer(analyzer="char_wb", ngram_range=tuple(self.config["char_ngrams"]),
-                                        sublinear_tf=True, min_df=self.config["min_df"], dtype=np.float32)),
-        ])
+        features = FeatureUnion(
+            [
+                (
+                    "words",
+                    TfidfVectorizer(
+                        analyzer="word",
+                        ngram_range=tuple(self.config["word_ngrams"]),
+                        token_pattern=r"(?u)\b\w+\b",
+                        sublinear_tf=True,
+                        min_df=self.config["min_df"],
+                        dtype=np.float32,
+                    ),
+                ),
+                # Letter n-grams within words make typos ("numbr", "adress") look like the real word.
+                (
+                    "letters",
+                    TfidfVectorizer(
+                        analyzer="char_wb",
+                        ngram_range=tuple(self.config["char_ngrams"]),
+                        sublinear_tf=True,
+                        min_df=self.config["min_df"],
+                        dtype=np.float32,
+                    ),
+                ),
+            ]
+        )
         # One-vs-rest with liblinear: a tenth of the multinomial fit's training time here, as
         # accurate on the held-out and blind sets (bench/NOTES.md).
-        classifier = LogisticRegression(C=self.config["C"], solver="liblinear", class_weight="balanced",
-                                        random_state=self.config["random_state"])
+        classifier = LogisticRegression(
+            C=self.config["C"], solver="liblinear", class_weight="balanced", random_state=self.config["random_state"]
+        )
         return Pipeline([("features", features), ("classifier", classifier)])
 
     def train(self, training_data: TrainingData) -> Resource:
@@ -122,8 +152,14 @@ class IntentClassifier(GraphComponent):
         self.intents = list(classifier.classes_)
 
     @classmethod
-    def load(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-             execution_context: ExecutionContext, **kwargs: Any) -> "IntentClassifier":
+    def load(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+        **kwargs: Any,
+    ) -> "IntentClassifier":
         # A model whose classifier cannot be read fails to load: an untrained classifier would send
         # every question to the fallback without a word in the logs.
         with model_storage.read_from(resource) as directory:
@@ -150,8 +186,9 @@ class IntentClassifier(GraphComponent):
             message.set(AS_WRITTEN, as_written)
         return messages
 
-    def readings(self, text: str, leaning_on: Optional[str] = None,
-                 asked_before: Sequence[str] = ()) -> Tuple[List[Reading], Dict[str, float]]:
+    def readings(
+        self, text: str, leaning_on: Optional[str] = None, asked_before: Sequence[str] = ()
+    ) -> Tuple[List[Reading], Dict[str, float]]:
         """The whole message first, then the other ways of reading it (module docstring); and what
         the classifier makes of the whole message as written. `asked_before`: the visitor's
         earlier messages, latest first."""
@@ -161,13 +198,17 @@ class IntentClassifier(GraphComponent):
             for before, sentence in zip([None] + found[:-1], found):
                 if before is not None and visitor_text.asks_what_that_is(visitor_text.normalize(sentence.text)):
                     # "The police chief mentioned an MOU - what's that about?" asks about the MOU.
-                    candidates.append(Reading("sentence", f"{before.text} {sentence.text}", before.start, sentence.end,
-                                              sentence.asks, {}))
+                    candidates.append(
+                        Reading(
+                            "sentence", f"{before.text} {sentence.text}", before.start, sentence.end, sentence.asks, {}
+                        )
+                    )
                 else:
-                    candidates.append(Reading("sentence", sentence.text, sentence.start, sentence.end, sentence.asks, {}))
+                    candidates.append(
+                        Reading("sentence", sentence.text, sentence.start, sentence.end, sentence.asks, {})
+                    )
         for sentence in found:
-            candidates += [Reading("part", p.text, p.start, p.end, p.asks, {})
-                           for p in visitor_text.parts(sentence)]
+            candidates += [Reading("part", p.text, p.start, p.end, p.asks, {}) for p in visitor_text.parts(sentence)]
         normalized = visitor_text.normalize(text)
         corrected = visitor_text.correction(normalized)
         if corrected:
@@ -190,5 +231,7 @@ class IntentClassifier(GraphComponent):
         predicted = self.pipeline.predict_proba(normalized_texts + ([as_written] if respelled else []))
         for reading, probabilities in zip(candidates, predicted):
             reading.probabilities = dict(zip(self.intents, probabilities.tolist()))
-        as_written_probabilities = dict(zip(self.intents, predicted[-1].tolist())) if respelled else candidates[0].probabilities
+        as_written_probabilities = (
+            dict(zip(self.intents, predicted[-1].tolist())) if respelled else candidates[0].probabilities
+        )
         return candidates, as_written_probabilities

@@ -30,23 +30,86 @@ SPOKEN = {"en", "es"}
 # A Spanish message shows some of these; langid alone confuses short Spanish with its neighbours.
 # (Words Spanish shares with Portuguese or Italian, "que", "para", "como", "conferencia", are left out.)
 SPANISH_WORDS = {
-    "el", "los", "las", "del", "hay", "una", "mi", "mis", "estoy", "es", "muy", "pero",
-    "donde", "cuando", "tengo", "tiene", "cual", "telefono", "correo", "hola", "gracias", "ayuda",
-    "escuela", "quiero", "puedo", "necesito", "informacion", "usted", "ustedes", "cuales", "quien",
+    "el",
+    "los",
+    "las",
+    "del",
+    "hay",
+    "una",
+    "mi",
+    "mis",
+    "estoy",
+    "es",
+    "muy",
+    "pero",
+    "donde",
+    "cuando",
+    "tengo",
+    "tiene",
+    "cual",
+    "telefono",
+    "correo",
+    "hola",
+    "gracias",
+    "ayuda",
+    "escuela",
+    "quiero",
+    "puedo",
+    "necesito",
+    "informacion",
+    "usted",
+    "ustedes",
+    "cuales",
+    "quien",
 }
 
 # A message with one of these words is English, whatever langid makes of its other words.
 # (Short words other languages write too, "a", "in", "is", "die", "was", "do", "we", are left out.)
 ENGLISH_WORDS = {
-    "the", "are", "what", "how", "who", "where", "when", "why", "which", "does", "did", "can", "could",
-    "would", "should", "will", "you", "my", "your", "our", "for", "of", "with", "about", "and", "this",
-    "that", "it", "have", "has", "please", "thanks", "thank", "hello", "need", "want", "get",
+    "the",
+    "are",
+    "what",
+    "how",
+    "who",
+    "where",
+    "when",
+    "why",
+    "which",
+    "does",
+    "did",
+    "can",
+    "could",
+    "would",
+    "should",
+    "will",
+    "you",
+    "my",
+    "your",
+    "our",
+    "for",
+    "of",
+    "with",
+    "about",
+    "and",
+    "this",
+    "that",
+    "it",
+    "have",
+    "has",
+    "please",
+    "thanks",
+    "thank",
+    "hello",
+    "need",
+    "want",
+    "get",
 }
 
 # A few of the commonest words of the languages written in the Latin alphabet that visitors may
 # use: a message in one of them has some; made-up words ("blorp zanquiddle") have none, and go to
 # "did you mean" like any message not understood.
-OTHER_LANGUAGES_WORDS = set("""
+OTHER_LANGUAGES_WORDS = set(
+    """
 le la les est et je vous des une pour avec qui quel quelle bonjour merci
 der die das und ist ich sie wie nicht mit ein eine wo wann guten
 il di che per sono con come dove quando buongiorno grazie
@@ -57,7 +120,8 @@ ya ni na wa kwa je apa dan yang saya ini bagaimana kapan
 ang ng sa mga po paano ba bir ve ne nedir nasil nerede icin merhaba
 och jag hur og er jeg hvordan hvor ja ei kuinka missa ahoj jsem kde
 si este unde cum buna mikor hol hogy es zdravo kako gdje kada
-""".split())
+""".split()
+)
 
 _PAYLOAD = re.compile(r"^/\w+(\{.*\})?$", re.DOTALL)
 _TAG = re.compile(r"</?[a-zA-Z][\w:-]*(?:\s[^<>]*)?/?>|<!--|<!\[CDATA\[|<\?xml")
@@ -119,8 +183,9 @@ def _mashed(word: str) -> bool:
         return False
     if len(word) >= 5 and not re.search(r"[aeiouy]", word):
         return True
-    return any(word[i:i + 4] in row or word[i:i + 4] in row[::-1]
-               for row in _KEYBOARD_ROWS for i in range(len(word) - 3))
+    return any(
+        word[i : i + 4] in row or word[i : i + 4] in row[::-1] for row in _KEYBOARD_ROWS for i in range(len(word) - 3)
+    )
 
 
 def _words(text: str) -> List[str]:
@@ -138,16 +203,24 @@ class InputKind:
         stripped = text.strip()
         if not stripped:
             return None  # the channels answer an empty message themselves
-        if (_TAG.search(stripped) or _BBCODE.search(stripped) or len(_TABLE_ROW.findall(stripped)) >= 2
-                or len(_MARKDOWN.findall(stripped)) >= 2):
+        if (
+            _TAG.search(stripped)
+            or _BBCODE.search(stripped)
+            or len(_TABLE_ROW.findall(stripped)) >= 2
+            or len(_MARKDOWN.findall(stripped)) >= 2
+        ):
             return NOT_A_QUESTION
         symbols = sum(char in _CODE_SYMBOLS for char in stripped)
         if _CODE.search(stripped) or (symbols >= 3 and symbols / len(stripped) > 0.08):
             return NOT_A_QUESTION
         if stripped[0] in "{[" and self._is_json(stripped):
             return NOT_A_QUESTION
-        if (len(_HEADER.findall(stripped)) >= 2 or _FORWARDED.search(stripped) or _TECHNICAL_HEADER.search(stripped)
-                or _SIGNATURE.search(stripped)):
+        if (
+            len(_HEADER.findall(stripped)) >= 2
+            or _FORWARDED.search(stripped)
+            or _TECHNICAL_HEADER.search(stripped)
+            or _SIGNATURE.search(stripped)
+        ):
             return NOT_A_QUESTION
         if _CSV.fullmatch(stripped) or _PATH.match(stripped):
             return NOT_A_QUESTION
@@ -200,8 +273,13 @@ class NotAQuestionFilter(GraphComponent):
         self.kind = InputKind()
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "NotAQuestionFilter":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "NotAQuestionFilter":
         return cls()
 
     def process(self, messages: List[Message]) -> List[Message]:
@@ -216,8 +294,11 @@ class NotAQuestionFilter(GraphComponent):
                 guess = {"name": name, "confidence": as_written[name]}
             # Understood: read as a question the assistant answers (not as junk, off-topic, or the
             # facts it does not have, where words it cannot place end up).
-            understood = (0.0 if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE, "out_of_scope", UNANSWERED)
-                          else guess.get("confidence", 0.0))
+            understood = (
+                0.0
+                if guess.get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE, "out_of_scope", UNANSWERED)
+                else guess.get("confidence", 0.0)
+            )
             kind = self.kind.of(text, understood)
             if kind is not None:
                 intent = {"name": kind, "confidence": 1.0}
@@ -226,8 +307,11 @@ class NotAQuestionFilter(GraphComponent):
                 message.data.pop(QUESTIONS, None)
             elif (message.get(INTENT) or {}).get("name") in (NOT_A_QUESTION, OTHER_LANGUAGE):
                 # The classifier's guess, overruled: the words are a question, whatever it is.
-                ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
-                           if entry["name"] not in (NOT_A_QUESTION, OTHER_LANGUAGE)]
+                ranking = [
+                    entry
+                    for entry in message.get(INTENT_RANKING_KEY) or []
+                    if entry["name"] not in (NOT_A_QUESTION, OTHER_LANGUAGE)
+                ]
                 message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0}, add_to_output=True)
                 message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
         return messages

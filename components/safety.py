@@ -35,8 +35,18 @@ from components.understanding import QUESTIONS, READINGS, Reading
 TERMS_FILE = Path(__file__).with_name("safety_terms.yml")
 EMERGENCY, CRISIS = "emergency", "self_harm"
 # The word lists a piece of text is matched against ("cries" counts only as written, see `evidence`).
-_MATCHED = ("report", "danger", "danger_if_happening", "distress", "self_harm", "own_crisis", "happening_now",
-            "happening", "question", "about")
+_MATCHED = (
+    "report",
+    "danger",
+    "danger_if_happening",
+    "distress",
+    "self_harm",
+    "own_crisis",
+    "happening_now",
+    "happening",
+    "question",
+    "about",
+)
 LANGUAGE_ENTITY = "language"
 LANGUAGES = {"english": "en", "spanish": "es"}
 _TAG = re.compile(r"<[^<>]*>")
@@ -67,9 +77,13 @@ class Lexicon:
     @classmethod
     def from_terms(cls, terms: Dict[str, Any]) -> "Lexicon":
         # Each list as one pattern: one search a list, not one a line.
-        lists = {key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
-                 for key in (*_MATCHED, "cries")}
-        lists["harmless"] = [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
+        lists = {
+            key: [re.compile("|".join(f"(?:{pattern})" for pattern in terms[key]))] if terms.get(key) else []
+            for key in (*_MATCHED, "cries")
+        }
+        lists["harmless"] = (
+            [re.compile("|".join(f"(?:{pattern})" for pattern in terms["harmless"]))] if terms.get("harmless") else []
+        )
         return cls(**lists, markers=set(terms.get("markers") or []))
 
 
@@ -106,13 +120,20 @@ class SafetyCheck(GraphComponent):
         self.lexicons = lexicons
 
     @classmethod
-    def create(cls, config: Dict[Text, Any], model_storage: ModelStorage, resource: Resource,
-               execution_context: ExecutionContext) -> "SafetyCheck":
+    def create(
+        cls,
+        config: Dict[Text, Any],
+        model_storage: ModelStorage,
+        resource: Resource,
+        execution_context: ExecutionContext,
+    ) -> "SafetyCheck":
         terms = yaml.safe_load(TERMS_FILE.read_text(encoding="utf-8"))
         return cls(config, {language: Lexicon.from_terms(terms[language]) for language in LANGUAGES})
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
-        language_slot = tracker.get_slot(LANGUAGE_ENTITY) if tracker is not None and LANGUAGE_ENTITY in tracker.slots else None
+        language_slot = (
+            tracker.get_slot(LANGUAGE_ENTITY) if tracker is not None and LANGUAGE_ENTITY in tracker.slots else None
+        )
         for message in messages:
             text = message.get(TEXT) or ""
             if text.startswith("/"):
@@ -134,9 +155,14 @@ class SafetyCheck(GraphComponent):
     @staticmethod
     def _understood(message: Message) -> float:
         """How sure the NLU is of an answer (an intent answered with something) to the message."""
-        best = next((entry for entry in message.get(INTENT_RANKING_KEY) or []
-                     if entry["name"] not in (EMERGENCY, CRISIS, "out_of_scope", NOT_A_QUESTION, "other_language")),
-                    None)
+        best = next(
+            (
+                entry
+                for entry in message.get(INTENT_RANKING_KEY) or []
+                if entry["name"] not in (EMERGENCY, CRISIS, "out_of_scope", NOT_A_QUESTION, "other_language")
+            ),
+            None,
+        )
         return best["confidence"] if best else 0.0
 
     def assess(self, text: str, readings: List[Reading], understood: float = 0.0) -> tuple:
@@ -155,13 +181,23 @@ class SafetyCheck(GraphComponent):
         pieces = [(text, readings[0].probabilities if readings else {}, None, visitor_text.asks(text))]
         # The classifier may decide alone only on a message that asks nothing at all.
         statement = not visitor_text.asks(text) and not any(sentence.asks for sentence in sentences)
-        pieces += [(_TAG.sub(" ", reading.text), reading.probabilities,
-                    around(reading) if reading.kind == "part" else None, reading.asks)
-                   for reading in readings[1:] if reading.kind in ("sentence", "part")]
+        pieces += [
+            (
+                _TAG.sub(" ", reading.text),
+                reading.probabilities,
+                around(reading) if reading.kind == "part" else None,
+                reading.asks,
+            )
+            for reading in readings[1:]
+            if reading.kind in ("sentence", "part")
+        ]
         # A clause that tells, inside a sentence that asks, is judged as what it is: "what's the
         # mailing address, my ex-husband is outside with a gun" asks nothing about guns.
-        pieces += [(clause, {}, None, False) for clause in visitor_text.telling_clauses(text)
-                   if not self._harmless_in_its_message(clause, text)]
+        pieces += [
+            (clause, {}, None, False)
+            for clause in visitor_text.telling_clauses(text)
+            if not self._harmless_in_its_message(clause, text)
+        ]
         shouting = _shouting(text)
         found, language = None, None
         for index, (piece, probabilities, sentence, asks) in enumerate(pieces):
@@ -170,8 +206,9 @@ class SafetyCheck(GraphComponent):
             # drooping").
             telling = index > 0 and not asks and not (sentence is not None and sentence[1])
             for name, lexicon in self.lexicons.items():
-                verdict = self._judge(lexicon, piece, probabilities, shouting, sentence,
-                                      statement=statement and index == 0)
+                verdict = self._judge(
+                    lexicon, piece, probabilities, shouting, sentence, statement=statement and index == 0
+                )
                 if verdict is None and (understood < self.config["understood"] or telling):
                     verdict = self._unsure(lexicon, piece, probabilities, sentence)
                 if verdict == CRISIS:
@@ -188,19 +225,33 @@ class SafetyCheck(GraphComponent):
             return False
         return any(clause not in _without_harmless(lexicon, whole) for lexicon in self.lexicons.values())
 
-    def _unsure(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float],
-                sentence: Optional[tuple]) -> Optional[str]:
+    def _unsure(
+        self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float], sentence: Optional[tuple]
+    ) -> Optional[str]:
         """A statement the assistant does not understand otherwise, that tells of an event with a
         sign of trouble ("I heard glass break downstairs and now footsteps", "the rope is in the
         closet"): the safety answer, phrased for whoever needs it, is the one to give."""
         found = self.evidence(lexicon, piece)
-        if (found is None or found["question"] or found["about"] or (sentence is not None and sentence[1])
-                or not (found["now"] or found["happening"]) or not found["distress"]):
+        if (
+            found is None
+            or found["question"]
+            or found["about"]
+            or (sentence is not None and sentence[1])
+            or not (found["now"] or found["happening"])
+            or not found["distress"]
+        ):
             return None
         return CRISIS if probabilities.get(CRISIS, 0.0) > probabilities.get(EMERGENCY, 0.0) else EMERGENCY
 
-    def _judge(self, lexicon: Lexicon, piece: str, probabilities: Dict[str, float], shouting: bool,
-               sentence: Optional[tuple] = None, statement: bool = False) -> Optional[str]:
+    def _judge(
+        self,
+        lexicon: Lexicon,
+        piece: str,
+        probabilities: Dict[str, float],
+        shouting: bool,
+        sentence: Optional[tuple] = None,
+        statement: bool = False,
+    ) -> Optional[str]:
         found = self.evidence(lexicon, piece, shouting)
         if found is None:
             return None
@@ -221,8 +272,11 @@ class SafetyCheck(GraphComponent):
         if found["self_harm"] and (not about or (found["own_crisis"] and not found["question"])):
             return CRISIS
         happening = found["now"] or found["happening"]
-        if found["report"] or (found["danger"] and not asks_about) or (
-                found["danger_if_happening"] and happening and not asks_about):
+        if (
+            found["report"]
+            or (found["danger"] and not asks_about)
+            or (found["danger_if_happening"] and happening and not asks_about)
+        ):
             return EMERGENCY
         # The classifier's second opinion, for dangers the lists do not name ("his face is drooping
         # on one side", "a power line is sparking next to the kids"): alone only on a message that
@@ -231,9 +285,15 @@ class SafetyCheck(GraphComponent):
         sure = emergency + crisis
         if asks_about:
             return None
-        needed = (self.config["classifier_with_words"] if found["danger_if_happening"]
-                  else self.config["classifier_alone"] if found["now"]
-                  else self.config["classifier_on_a_statement"] if statement else 1.1)
+        needed = (
+            self.config["classifier_with_words"]
+            if found["danger_if_happening"]
+            else self.config["classifier_alone"]
+            if found["now"]
+            else self.config["classifier_on_a_statement"]
+            if statement
+            else 1.1
+        )
         if sure >= needed:
             return CRISIS if crisis > emergency else EMERGENCY
         return None
@@ -265,8 +325,16 @@ class SafetyCheck(GraphComponent):
         entities = [entity for entity in message.get(ENTITIES) or [] if entity.get("entity") != "conference_year"]
         if language != (language_slot or "en"):
             text = message.get(TEXT) or ""
-            entities.append({"entity": LANGUAGE_ENTITY, "value": language, "start": 0, "end": len(text),
-                             "extractor": SafetyCheck.__name__, "confidence_entity": 1.0})
+            entities.append(
+                {
+                    "entity": LANGUAGE_ENTITY,
+                    "value": language,
+                    "start": 0,
+                    "end": len(text),
+                    "extractor": SafetyCheck.__name__,
+                    "confidence_entity": 1.0,
+                }
+            )
         message.set(ENTITIES, entities, add_to_output=True)
 
     @staticmethod
@@ -274,8 +342,7 @@ class SafetyCheck(GraphComponent):
         """The classifier's guess of an emergency, overruled: the next likeliest intent instead."""
         if (message.get(INTENT) or {}).get("name") not in (EMERGENCY, CRISIS):
             return
-        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or []
-                   if entry["name"] not in (EMERGENCY, CRISIS)]
+        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry["name"] not in (EMERGENCY, CRISIS)]
         message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0}, add_to_output=True)
         message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
 
@@ -283,4 +350,6 @@ class SafetyCheck(GraphComponent):
 def _shouting(text: str) -> bool:
     """Written in capitals (three words or more): "HELP SOMEONE IS IN THE HOUSE"."""
     letters = [char for char in text if char.isalpha()]
-    return len(text.split()) >= 3 and len(letters) >= 10 and sum(char.isupper() for char in letters) / len(letters) > 0.8
+    return (
+        len(text.split()) >= 3 and len(letters) >= 10 and sum(char.isupper() for char in letters) / len(letters) > 0.8
+    )

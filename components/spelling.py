@@ -20,7 +20,7 @@ MIN_COUNT = 2
 def _deletes(word: str, distance: int) -> Set[str]:
     found, frontier = set(), {word}
     for _ in range(distance):
-        frontier = {candidate[:i] + candidate[i + 1:] for candidate in frontier for i in range(len(candidate))}
+        frontier = {candidate[:i] + candidate[i + 1 :] for candidate in frontier for i in range(len(candidate))}
         found |= frontier
     return found
 

@@ -14,34 +14,142 @@ from typing import List, Optional, Tuple
 # Chat-speak and common short forms, written the way the training data spells them out. Only whole
 # words are replaced; "4" only between two words ("ph# 4 response ctr"), where it is never a count.
 SHORT_FORMS = {
-    "u": "you", "ur": "your", "r": "are", "pls": "please", "plz": "please",
-    "plse": "please", "pleez": "please", "thx": "thanks", "thnx": "thanks", "tnx": "thanks",
-    "thanx": "thanks", "ph": "phone", "fone": "phone", "phn": "phone", "tel": "telephone",
-    "num": "number", "nmbr": "number", "numbr": "number", "nbr": "number", "no#": "number",
-    "ctr": "center", "cntr": "center", "centre": "center", "info": "information",
-    "addy": "address", "addr": "address", "emial": "email", "e-mail": "email", "yr": "year",
-    "yrs": "years", "wat": "what", "wut": "what", "wht": "what", "wot": "what", "whats": "what is",
-    "wher": "where", "whr": "where", "wen": "when", "whn": "when", "hw": "how", "dat": "that",
-    "b4": "before", "2day": "today", "tmrw": "tomorrow", "tmr": "tomorrow", "2moro": "tomorrow",
-    "govt": "government", "dept": "department", "pd": "police department", "cuz": "because",
-    "coz": "because", "abt": "about", "w/": "with", "w": "with", "wanna": "want to", "gonna": "going to",
-    "gotta": "got to", "dunno": "do not know", "idk": "i do not know", "rn": "right now",
-    "ppl": "people", "hrs": "hours", "hr": "hour", "conf": "conference", "natl": "national",
-    "org": "organization", "skool": "school", "skul": "school", "ofc": "office", "mgr": "manager",
-    "kk": "ok", "k": "ok", "im": "i am", "i'm": "i am", "dont": "do not", "don't": "do not",
-    "cant": "can not", "can't": "can not", "wont": "will not", "won't": "will not",
-    "isnt": "is not", "isn't": "is not", "doesnt": "does not", "doesn't": "does not",
-    "didnt": "did not", "didn't": "did not", "hasnt": "has not", "hasn't": "has not", "havent": "have not",
-    "haven't": "have not", "wasnt": "was not", "wasn't": "was not", "arent": "are not", "aren't": "are not", "theres": "there is", "there's": "there is",
-    "hes": "he is", "he's": "he is", "shes": "she is", "she's": "she is", "its": "it is",
-    "it's": "it is", "whos": "who is", "who's": "who is", "wheres": "where is",
-    "where's": "where is", "what's": "what is", "how's": "how is", "i've": "i have",
-    "ive": "i have", "i'd": "i would", "id": "i would", "i'll": "i will", "they're": "they are",
-    "theyre": "they are", "we're": "we are", "you're": "you are", "youre": "you are",
-    "tryin": "trying", "nite": "night", "somone": "someone", "sombody": "somebody", "ther": "there",
-    "thier": "their", "pleas": "please", "hlp": "help", "teh": "the", "da": "the", "iz": "is",
-    "wuz": "was", "opn": "open", "hsa": "has", "sentr": "center", "wich": "which",
-    "&": "and", "+": "and",
+    "u": "you",
+    "ur": "your",
+    "r": "are",
+    "pls": "please",
+    "plz": "please",
+    "plse": "please",
+    "pleez": "please",
+    "thx": "thanks",
+    "thnx": "thanks",
+    "tnx": "thanks",
+    "thanx": "thanks",
+    "ph": "phone",
+    "fone": "phone",
+    "phn": "phone",
+    "tel": "telephone",
+    "num": "number",
+    "nmbr": "number",
+    "numbr": "number",
+    "nbr": "number",
+    "no#": "number",
+    "ctr": "center",
+    "cntr": "center",
+    "centre": "center",
+    "info": "information",
+    "addy": "address",
+    "addr": "address",
+    "emial": "email",
+    "e-mail": "email",
+    "yr": "year",
+    "yrs": "years",
+    "wat": "what",
+    "wut": "what",
+    "wht": "what",
+    "wot": "what",
+    "whats": "what is",
+    "wher": "where",
+    "whr": "where",
+    "wen": "when",
+    "whn": "when",
+    "hw": "how",
+    "dat": "that",
+    "b4": "before",
+    "2day": "today",
+    "tmrw": "tomorrow",
+    "tmr": "tomorrow",
+    "2moro": "tomorrow",
+    "govt": "government",
+    "dept": "department",
+    "pd": "police department",
+    "cuz": "because",
+    "coz": "because",
+    "abt": "about",
+    "w/": "with",
+    "w": "with",
+    "wanna": "want to",
+    "gonna": "going to",
+    "gotta": "got to",
+    "dunno": "do not know",
+    "idk": "i do not know",
+    "rn": "right now",
+    "ppl": "people",
+    "hrs": "hours",
+    "hr": "hour",
+    "conf": "conference",
+    "natl": "national",
+    "org": "organization",
+    "skool": "school",
+    "skul": "school",
+    "ofc": "office",
+    "mgr": "manager",
+    "kk": "ok",
+    "k": "ok",
+    "im": "i am",
+    "i'm": "i am",
+    "dont": "do not",
+    "don't": "do not",
+    "cant": "can not",
+    "can't": "can not",
+    "wont": "will not",
+    "won't": "will not",
+    "isnt": "is not",
+    "isn't": "is not",
+    "doesnt": "does not",
+    "doesn't": "does not",
+    "didnt": "did not",
+    "didn't": "did not",
+    "hasnt": "has not",
+    "hasn't": "has not",
+    "havent": "have not",
+    "haven't": "have not",
+    "wasnt": "was not",
+    "wasn't": "was not",
+    "arent": "are not",
+    "aren't": "are not",
+    "theres": "there is",
+    "there's": "there is",
+    "hes": "he is",
+    "he's": "he is",
+    "shes": "she is",
+    "she's": "she is",
+    "its": "it is",
+    "it's": "it is",
+    "whos": "who is",
+    "who's": "who is",
+    "wheres": "where is",
+    "where's": "where is",
+    "what's": "what is",
+    "how's": "how is",
+    "i've": "i have",
+    "ive": "i have",
+    "i'd": "i would",
+    "id": "i would",
+    "i'll": "i will",
+    "they're": "they are",
+    "theyre": "they are",
+    "we're": "we are",
+    "you're": "you are",
+    "youre": "you are",
+    "tryin": "trying",
+    "nite": "night",
+    "somone": "someone",
+    "sombody": "somebody",
+    "ther": "there",
+    "thier": "their",
+    "pleas": "please",
+    "hlp": "help",
+    "teh": "the",
+    "da": "the",
+    "iz": "is",
+    "wuz": "was",
+    "opn": "open",
+    "hsa": "has",
+    "sentr": "center",
+    "wich": "which",
+    "&": "and",
+    "+": "and",
 }
 _WORD = re.compile(r"[a-z0-9]+(?:['/#][a-z0-9]*)?|[&+]")
 _BETWEEN_WORDS_FOUR = re.compile(r"(?<=[a-z]) 4 (?=[a-z])")
@@ -77,8 +185,12 @@ _ANY_YEAR = re.compile(r"\b(?:19[89]\d|20[0-4]\d)\b|'\d\d\b")
 
 def classifier_form(text: str) -> str:
     """What the intent classifier reads: the normalised text, its years as two words."""
-    return normalize(_ANY_YEAR.sub(lambda match: f" {YEAR_OF_THE_FACTS if match.group(0) in ('2019', chr(39) + '19') else OTHER_YEAR} ",
-                                   fold(text)))
+    return normalize(
+        _ANY_YEAR.sub(
+            lambda match: f" {YEAR_OF_THE_FACTS if match.group(0) in ('2019', chr(39) + '19') else OTHER_YEAR} ",
+            fold(text),
+        )
+    )
 
 
 def words(text: str) -> List[str]:
@@ -126,8 +238,11 @@ class _Outside:
         self.pattern, self.spans = pattern, spans
 
     def finditer(self, text: str):
-        return (match for match in self.pattern.finditer(text)
-                if not any(start < match.end() and match.start() < end for start, end in self.spans))
+        return (
+            match
+            for match in self.pattern.finditer(text)
+            if not any(start < match.end() and match.start() < end for start, end in self.spans)
+        )
 
 
 def _spans(text: str, pattern: re.Pattern, offset: int = 0) -> List[Tuple[int, int]]:
@@ -206,15 +321,15 @@ def sentences(text: str) -> List[Part]:
         if not stripped:
             continue
         start += text[start:end].index(stripped)
-        question_mark = text[start + len(stripped):start + len(stripped) + 3].lstrip(" ").startswith("?")
+        question_mark = text[start + len(stripped) : start + len(stripped) + 3].lstrip(" ").startswith("?")
         closing = bool(_CLOSING.match(stripped))
         found.append(Part(stripped, start, start + len(stripped), _asks(stripped, question_mark) and not closing))
     for i in range(len(found) - 1, 0, -1):
         if _ASKING_WORDS_JOINED.fullmatch(found[i].text.strip(" ?.!")):
             # "2019 nasro conf - where, when, how many ppl?": the question words ask of the
             # sentence before them.
-            joined = text[found[i - 1].start:found[i].end]
-            found[i - 1:i + 1] = [Part(joined, found[i - 1].start, found[i].end, True)]
+            joined = text[found[i - 1].start : found[i].end]
+            found[i - 1 : i + 1] = [Part(joined, found[i - 1].start, found[i].end, True)]
     if found and not any(sentence.asks for sentence in found):
         last = max((i for i, sentence in enumerate(found) if not _CLOSING.match(sentence.text)), default=len(found) - 1)
         found[last] = Part(found[last].text, found[last].start, found[last].end, True)
@@ -263,16 +378,16 @@ _NAMES_WITH_AND = re.compile(
 )
 
 
-
-
 def _asking_words_joined(sentence: Part) -> List[Part]:
     match = _ASKING_WORDS_JOINED.search(sentence.text)
     if not match:
         return []
-    before, after = sentence.text[:match.start()], sentence.text[match.end():]
+    before, after = sentence.text[: match.start()], sentence.text[match.end() :]
     # Each question is the whole sentence with one of the words: what it shares is before or after.
-    return [Part(before + word.group(0) + after, sentence.start, sentence.end, True)
-            for word in _ASKING_WORD.finditer(match.group("words"))]
+    return [
+        Part(before + word.group(0) + after, sentence.start, sentence.end, True)
+        for word in _ASKING_WORD.finditer(match.group("words"))
+    ]
 
 
 def parts(sentence: Part) -> List[Part]:
@@ -288,9 +403,11 @@ def parts(sentence: Part) -> List[Part]:
     if names:
         separators = _Outside(_PART_SEPARATOR, names)
     for start, end in _spans(sentence.text, separators, sentence.start):
-        piece = sentence.text[start - sentence.start:end - sentence.start].strip(" ,")
+        piece = sentence.text[start - sentence.start : end - sentence.start].strip(" ,")
         if piece:
-            asks = _asks(piece, False) or (sentence.asks and (not _STATEMENT.search(piece) or bool(_ASKS_INSIDE.search(piece))))
+            asks = _asks(piece, False) or (
+                sentence.asks and (not _STATEMENT.search(piece) or bool(_ASKS_INSIDE.search(piece)))
+            )
             found.append(Part(piece, start, end, asks))
     return found if len(found) > 1 else []
 
@@ -308,8 +425,10 @@ _REFERS_BACK = re.compile(
     r"that one|this one|the same|same one|the other one|the one|which one|one)\b"
 )
 # A bare "why?", "on what?": more of what was just said, which its answer tells.
-_ONLY_ASKS_BACK = re.compile(r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason|on what|about what|"
-                             r"like what|such as|in what way|how so|meaning|since when)(?: so| exactly| then)?$")
+_ONLY_ASKS_BACK = re.compile(
+    r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason|on what|about what|"
+    r"like what|such as|in what way|how so|meaning|since when)(?: so| exactly| then)?$"
+)
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(
     r"^(?:(?:no+|nope|nah|wrong|not that(?: one)?|not this(?: one)?|not what i (?:meant|asked)|"
@@ -340,7 +459,8 @@ _WHO_CAN_HELP = re.compile(
     r"^(?:\w+ )?who (?:can|could|would|will|should|do|does) (?:i |we )?"
     r"(?:(?:ask|call|phone|ring|contact|talk to|speak (?:to|with)|email|write to)(?: to)? )?"
     r"(?:(?:explain|help|walk (?:me|us) through|advise|go over|talk (?:me|us) through|understand|discuss|figure out)\b|"
-    r"tell (?:me|us)(?: that| this| then)?\W*$|answer (?:that|this|it|me)\W*$)")
+    r"tell (?:me|us)(?: that| this| then)?\W*$|answer (?:that|this|it|me)\W*$)"
+)
 
 
 def asks_for_a_person(normalized: str) -> bool:
@@ -351,8 +471,10 @@ def asks_for_a_person(normalized: str) -> bool:
     return bool(_A_PERSON.search(text)) and bool(_TO_REACH.search(text))
 
 
-_THE_REST = re.compile(r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media)|"
-                       r"response cent(?:er|re)|rc|main (?:line|number|office)|regular (?:line|number))\b")
+_THE_REST = re.compile(
+    r"\b(?:general|everything else|anything else|other (?:questions|things|stuff)|not (?:press|media)|"
+    r"response cent(?:er|re)|rc|main (?:line|number|office)|regular (?:line|number))\b"
+)
 
 
 def asks_of_the_rest(normalized: str) -> bool:
@@ -365,7 +487,8 @@ def asks_of_the_rest(normalized: str) -> bool:
 _COMPARES = re.compile(
     r"\bwhich (?:one |year |conference |of them |of the two )?(?:was|were|had|got|drew|is) (?:the )?"
     r"(?:bigger|biggest|larger|largest|more|most|busier|busiest|better attended|smaller|smallest|fewer|less)\b"
-    r"|\bcompare (?:them|the two|both)\b|\b(?:bigger|larger|busier|smaller) than\b")
+    r"|\bcompare (?:them|the two|both)\b|\b(?:bigger|larger|busier|smaller) than\b"
+)
 
 
 def compares(normalized: str) -> bool:
@@ -388,13 +511,19 @@ _SUBJECTS = [
     ("the cops office", r"(?:the )?cops(?: office)?|(?:the )?office of community oriented policing services"),
     ("the basic course", r"(?:the )?basic(?: sro)?(?: course| class| training| one)?"),
     ("the advanced course", r"(?:the )?advanced(?: sro)?(?: course| class| training| one)?"),
-    ("the supervisors course", r"(?:the )?(?:supervisors?|supervisor s|management)(?: and management)?(?: course| class| training| one)?"),
+    (
+        "the supervisors course",
+        r"(?:the )?(?:supervisors?|supervisor s|management)(?: and management)?(?: course| class| training| one)?",
+    ),
 ]
-_A_NAMED_SUBJECT = re.compile(r"\b(?:" + "|".join(f"(?P<s{index}>{pattern})" for index, (_, pattern) in enumerate(_SUBJECTS)) + r")\b")
+_A_NAMED_SUBJECT = re.compile(
+    r"\b(?:" + "|".join(f"(?P<s{index}>{pattern})" for index, (_, pattern) in enumerate(_SUBJECTS)) + r")\b"
+)
 # "and nasro?", "what about for the press?", "and the advanced one then?"
 _ONLY_A_SUBJECT = re.compile(
     r"^(?:(?:ok|okay|so|and|but|hmm|what|how) )*(?:about |of )?(?:for |with )?(?P<subject>.+?)(?: s)?"
-    r"(?: then| too| as well| instead)?$")
+    r"(?: then| too| as well| instead)?$"
+)
 
 
 def _subjects_named(normalized: str) -> List[Tuple[int, int, int]]:
@@ -433,8 +562,10 @@ def refers_back(normalized: str) -> bool:
 
 
 # "... mentioned an MOU - what's that about?": a sentence asking only what the one before named.
-_WHAT_THAT_IS = re.compile(r"^(?:(?:so|and|ok|okay|but|hmm|um|sorry) )*(?:what|wat|wht) (?:is|was|does) (?:that|this|it)"
-                           r"(?: thing)?(?: (?:about|mean|for|exactly|again|all about))?$")
+_WHAT_THAT_IS = re.compile(
+    r"^(?:(?:so|and|ok|okay|but|hmm|um|sorry) )*(?:what|wat|wht) (?:is|was|does) (?:that|this|it)"
+    r"(?: thing)?(?: (?:about|mean|for|exactly|again|all about))?$"
+)
 
 
 def asks_what_that_is(normalized: str) -> bool:
@@ -458,7 +589,8 @@ _A_SUBJECT = re.compile(
     r"\b(?:nasro|cops|sros?|school resource officers?|officers?|police|conference|conf|convention|svpp|chp|"
     r"hiring|dispatch|newsletter|portal|courses?|training|response center|rc|director|keith|pruitt|coach|"
     r"grants?|triad|certification|mou|lifeline|988|911|press|media|email|e mail|phone|number|address|"
-    r"schools?|students?|kids|program|programs|office|website|link|doj|justice|vcpi|grants gov|justgrants)\b")
+    r"schools?|students?|kids|program|programs|office|website|link|doj|justice|vcpi|grants gov|justgrants)\b"
+)
 
 
 def names_a_subject(normalized: str) -> bool:
@@ -469,8 +601,10 @@ def names_a_subject(normalized: str) -> bool:
 
 # What a follow-up of the safety answer may name and still ask of the Lifeline: "is that number
 # free?", "does it work for kids at my school too?"
-_OF_THE_LIFELINE = re.compile(r"\b(?:lifeline|988|911|number|phone|line|text|call|hotline|crisis line|schools?|"
-                              r"students?|kids|police|officers?|sros?|school resource officers?)\b")
+_OF_THE_LIFELINE = re.compile(
+    r"\b(?:lifeline|988|911|number|phone|line|text|call|hotline|crisis line|schools?|"
+    r"students?|kids|police|officers?|sros?|school resource officers?)\b"
+)
 
 
 def names_a_subject_besides_the_lifeline(normalized: str) -> bool:
@@ -487,8 +621,7 @@ def is_follow_up(normalized: str) -> bool:
     """Whether a message leans on the one before: it says so, or is too short to say what it is
     about, or names no subject of its own in a few words."""
     count = len(words(normalized))
-    return (refers_back(normalized) or count <= 4
-            or (count <= FEW_WORDS and not names_a_subject(normalized)))
+    return refers_back(normalized) or count <= 4 or (count <= FEW_WORDS and not names_a_subject(normalized))
 
 
 def correction(normalized: str) -> Optional[str]:
@@ -497,7 +630,7 @@ def correction(normalized: str) -> Optional[str]:
     match = CORRECTION.match(normalized)
     if not match or not match.group(0).strip():
         return None
-    rest = _NOT_THAT.sub("", normalized[match.end():]).strip()
+    rest = _NOT_THAT.sub("", normalized[match.end() :]).strip()
     return rest or None
 
 
@@ -515,7 +648,8 @@ _YEAR = re.compile(
     r"|(?<=\bnasro )(19|2[0-5])\b(?! ?(?:hours?|hrs|people|ppl|%|percent|officers|sros|days|minutes|states))"
     r"|\b(?P<ordinal>31st)(?= (?:annual |nasro |national )*(?:conference|conf|convention|one)\b|\W*$)"
     r"|(?<=\bthe )(?P<form>virtual|online)(?= (?:one|nasro conference|conference|conf|convention)\b)"
-    r"|(?:(?<=\bin )|(?<=\bthe ))(?P<town>orlando|pigeon forge)\b")
+    r"|(?:(?<=\bin )|(?<=\bthe ))(?P<town>orlando|pigeon forge)\b"
+)
 _YEAR_OF_A_NAME = {"31st": 2021, "virtual": 2020, "online": 2020, "orlando": 2021, "pigeon forge": 2019}
 
 
@@ -524,18 +658,26 @@ def _year_of(match: re.Match) -> int:
         return _YEAR_OF_A_NAME[match.group(0)]
     short = match.group(1) or match.group(2)
     return 2000 + int(short) if short else int(match.group(0))
+
+
 _COUNT = {"a": 1, "one": 1, "two": 2, "three": 3, "four": 4, "five": 5, "couple of": 2}
 _N_YEARS = r"(?P<count>a|one|two|three|four|five|couple of|[1-5]) (?:years?|yrs?)"
-_NEXT_YEAR = re.compile(r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\b" + _N_YEARS
-                        + r" (?:later|after(?:wards)?|on)\b")
-_PREVIOUS_YEAR = re.compile(r"\b(?:the )?(?:previous|preceding|prior) year\b|\bthe year before\b|\b" + _N_YEARS
-                            + r" (?:earlier|before|prior)\b")
+_NEXT_YEAR = re.compile(
+    r"\b(?:the )?(?:next|following|subsequent) year\b|\bthe year after\b|\b"
+    + _N_YEARS
+    + r" (?:later|after(?:wards)?|on)\b"
+)
+_PREVIOUS_YEAR = re.compile(
+    r"\b(?:the )?(?:previous|preceding|prior) year\b|\bthe year before\b|\b" + _N_YEARS + r" (?:earlier|before|prior)\b"
+)
 # In a follow-up, "the next one" is next year's conference; asked afresh it means the upcoming one.
 _NEXT_ONE = re.compile(r"\b(?:the )?(?:next|following) (?:one|conference)\b|\bthe one after\b")
 _PREVIOUS_ONE = re.compile(r"\b(?:the )?(?:previous|last|prior) (?:one|conference)\b|\bthe one before\b")
 
 
-def year_mentioned(text: str, context_year: Optional[int], relative_ones: bool = False) -> Optional[Tuple[Optional[int], int, int]]:
+def year_mentioned(
+    text: str, context_year: Optional[int], relative_ones: bool = False
+) -> Optional[Tuple[Optional[int], int, int]]:
     """(year, start, end) of the year a lower-case text names; "the next year", "the year before"
     (and, with `relative_ones`, "the next one") are counted from `context_year`, and are None when
     that is unknown. None if no year is named."""

@@ -7,7 +7,7 @@ from dataclasses import dataclass
 from pathlib import Path
 from typing import Any, Dict, List, Optional
 
-from rasa.shared.core.events import Restarted, SessionStarted, UserUttered, UserUtteranceReverted
+from rasa.shared.core.events import Restarted, SessionStarted, UserUtteranceReverted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from content import answers as content_answers
@@ -67,7 +67,10 @@ class Topic:
 def load_topics(answers_file: Path) -> Dict[str, Topic]:
     """intent -> its topic and title, for every intent answered with a fact (content/answers.yml,
     read when the model is trained and kept in it)."""
-    return {entry.key: Topic(entry.topic, entry.title) for entry in content_answers.load(Path(answers_file)).entries.values()}
+    return {
+        entry.key: Topic(entry.topic, entry.title)
+        for entry in content_answers.load(Path(answers_file)).entries.values()
+    }
 
 
 @dataclass(frozen=True)

@@ -24,8 +24,20 @@ LANGUAGES = ("en",)
 OTHER_YEARS = ("2020", "2021")
 # What an action's text may ask to be filled in (content/formatting.py contact_values).
 CONTACT_PLACEHOLDERS = {
-    "center_name", "handles", "hours", "phone", "email", "feedback_email", "address",
-    "address_line", "website", "subscribe_page", "nasro_site", "press_name", "press_phone", "press_email",
+    "center_name",
+    "handles",
+    "hours",
+    "phone",
+    "email",
+    "feedback_email",
+    "address",
+    "address_line",
+    "website",
+    "subscribe_page",
+    "nasro_site",
+    "press_name",
+    "press_phone",
+    "press_email",
 }
 FIELDS = ("topic", "title", "text", "years", "link", "dated", "action", "then")
 _KEY = re.compile(r"^[a-z][a-z0-9_]*$")
@@ -160,9 +172,15 @@ def load(path: Path = ANSWERS_FILE, links: Optional[Iterable[str]] = None) -> An
         if not isinstance(then, list) or not all(isinstance(name, str) and _ACTION.match(name) for name in then):
             fail(f"{where}.then", "must be a list of action names")
         entries[key] = Answer(
-            key=key, topic=entry["topic"].strip(), title=entry["title"].strip(), text=text,
+            key=key,
+            topic=entry["topic"].strip(),
+            title=entry["title"].strip(),
+            text=text,
             years={str(year): _texts(texts, f"{where}.years.{year}", fail) for year, texts in years.items()},
-            link=link, dated=tuple(dated), action=action, then=tuple(then),
+            link=link,
+            dated=tuple(dated),
+            action=action,
+            then=tuple(then),
         )
     return Answers(entries=entries, another_year=another_year)
 

@@ -25,8 +25,7 @@ RULES_OUT = ROOT / "data" / "answers.generated.yml"
 LOOKUP_OUT = ROOT / "data" / "nlu" / "resource_topic.generated.yml"
 NLU_DIR = ROOT / "data" / "nlu"
 ENTITY = "resource_topic"
-HEADER = ("# Written by `python -m content.build` (make train) from {source}.\n"
-          "# Do not edit: change {source} instead.\n")
+HEADER = "# Written by `python -m content.build` (make train) from {source}.\n# Do not edit: change {source} instead.\n"
 YEAR_SLOT = "conference_year"
 # The slot value of a conference year the facts do not cover (domain/conversation.yml).
 ANOTHER_YEAR = "other"
@@ -60,9 +59,13 @@ def steps(entry: Answer) -> List[str]:
 
 
 def rules(answers: Answers) -> List[Dict[str, Any]]:
-    return [{"rule": f"Answer {entry.key}",
-             "steps": [{"intent": entry.key}] + [{"action": action} for action in steps(entry)]}
-            for entry in answers.entries.values()]
+    return [
+        {
+            "rule": f"Answer {entry.key}",
+            "steps": [{"intent": entry.key}] + [{"action": action} for action in steps(entry)],
+        }
+        for entry in answers.entries.values()
+    ]
 
 
 class TopicsError(ValueError):
@@ -87,12 +90,16 @@ def lookup(phrases: Dict[str, List[str]], link_topics: List[str]) -> List[str]:
     whole (training) and not as "cops" (the COPS Office)."""
     unnamed = [topic for topic in link_topics if topic not in phrases]
     if unnamed:
-        raise TopicsError(f"data/nlu/: no `- synonym: {unnamed[0]}` names the phrases of the topic "
-                          f"{unnamed[0]!r}, which a link of content/contact_data.yml answers")
+        raise TopicsError(
+            f"data/nlu/: no `- synonym: {unnamed[0]}` names the phrases of the topic "
+            f"{unnamed[0]!r}, which a link of content/contact_data.yml answers"
+        )
     unknown = [topic for topic in phrases if topic not in link_topics]
     if unknown:
-        raise TopicsError(f"data/nlu/: `- synonym: {unknown[0]}` is no topic a link answers: add it to a link's "
-                          f"`topics:` in content/contact_data.yml, or fix its name")
+        raise TopicsError(
+            f"data/nlu/: `- synonym: {unknown[0]}` is no topic a link answers: add it to a link's "
+            f"`topics:` in content/contact_data.yml, or fix its name"
+        )
     every = list(dict.fromkeys(phrase for topic in link_topics for phrase in phrases[topic]))
     return sorted(every, key=len, reverse=True)
 
@@ -102,7 +109,8 @@ class _Dumper(yaml.SafeDumper):
 
 
 _Dumper.add_representer(
-    str, lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None)
+    str,
+    lambda dumper, text: dumper.represent_scalar("tag:yaml.org,2002:str", text, style="|" if "\n" in text else None),
 )
 
 
@@ -113,14 +121,21 @@ def _dump(path: Path, source: str, data: Dict[str, Any]) -> None:
 
 
 def write(answers: Answers, domain_out: Path = DOMAIN_OUT, rules_out: Path = RULES_OUT) -> None:
-    _dump(domain_out, "content/answers.yml",
-          {"version": "3.1", "intents": list(answers.entries), "responses": responses(answers)})
+    _dump(
+        domain_out,
+        "content/answers.yml",
+        {"version": "3.1", "intents": list(answers.entries), "responses": responses(answers)},
+    )
     _dump(rules_out, "content/answers.yml", {"version": "3.1", "rules": rules(answers)})
 
 
 def write_lookup(phrases: List[str], path: Path = LOOKUP_OUT) -> None:
     examples = "".join(f"- {phrase}\n" for phrase in phrases)
-    _dump(path, "the `- synonym:` blocks of data/nlu/", {"version": "3.1", "nlu": [{"lookup": ENTITY, "examples": examples}]})
+    _dump(
+        path,
+        "the `- synonym:` blocks of data/nlu/",
+        {"version": "3.1", "nlu": [{"lookup": ENTITY, "examples": examples}]},
+    )
 
 
 def main() -> int:

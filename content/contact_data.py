@@ -139,9 +139,7 @@ class _Reader:
 
     def names(self, key: str) -> Tuple[str, ...]:
         value = self._get(key)
-        if not isinstance(value, list) or not all(
-            isinstance(item, str) and item.strip() for item in value
-        ):
+        if not isinstance(value, list) or not all(isinstance(item, str) and item.strip() for item in value):
             self.fail("must be a list of names", key)
         return tuple(value)
 
@@ -187,8 +185,10 @@ def load(path: Path = DATA_FILE, answers: Optional[Answers] = None) -> ContactDa
     press.only_keys("name", "phone", "email")
 
     address = raw.get("mailing_address")
-    if not isinstance(address, list) or len(address) < 2 or not all(
-        isinstance(line, str) and line.strip() for line in address
+    if (
+        not isinstance(address, list)
+        or len(address) < 2
+        or not all(isinstance(line, str) and line.strip() for line in address)
     ):
         top.fail("must be a list of at least two address lines", "mailing_address")
 
@@ -243,14 +243,14 @@ def _read_links(section: _Reader, answers: Answers) -> Dict[str, Link]:
 
     for answer in answers.entries.values():
         if answer.link is not None and answer.link not in links:
-            raise ContactDataError(f"answers.yml: answers.{answer.key}.link: names no link under links: {answer.link!r}")
+            raise ContactDataError(
+                f"answers.yml: answers.{answer.key}.link: names no link under links: {answer.link!r}"
+            )
     for link in links.values():
         if link.other_years is not None and link.other_years not in links:
             section.fail(f"names no link under links: {link.other_years!r}", f"{link.key}.other_years")
         if link.fallback is not None:
             target = links.get(link.fallback)
             if target is None or not target.confirmed:
-                section.fail(
-                    f"must name a confirmed link, not {link.fallback!r}", f"{link.key}.fallback"
-                )
+                section.fail(f"must name a confirmed link, not {link.fallback!r}", f"{link.key}.fallback")
     return links

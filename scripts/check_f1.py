@@ -20,12 +20,12 @@ def main() -> int:
 
     report = json.loads(args.report.read_text(encoding="utf-8"))
     macro_f1 = report["macro avg"]["f1-score"]
-    per_intent = {
-        name: row["f1-score"] for name, row in report.items() if name not in SUMMARY_ROWS
-    }
+    per_intent = {name: row["f1-score"] for name, row in report.items() if name not in SUMMARY_ROWS}
     weakest = sorted(per_intent.items(), key=lambda item: item[1])[:5]
-    print(f"held-out macro intent F1: {macro_f1:.3f} (minimum {args.minimum:.2f}), "
-          f"accuracy {report['accuracy']:.3f}, {len(per_intent)} intents")
+    print(
+        f"held-out macro intent F1: {macro_f1:.3f} (minimum {args.minimum:.2f}), "
+        f"accuracy {report['accuracy']:.3f}, {len(per_intent)} intents"
+    )
     print("weakest: " + ", ".join(f"{name} {f1:.2f}" for name, f1 in weakest))
     if macro_f1 < args.minimum:
         print(f"FAIL: macro F1 {macro_f1:.3f} is below {args.minimum:.2f}", file=sys.stderr)

@@ -135,8 +135,12 @@ def report(results: Sequence[Checked]) -> Tuple[str, int]:
             UNREACHABLE,
         )
     rows = [
-        [result.target.url, result.status, result.final_url if result.final_url not in (None, result.target.url) else "",
-         result.verdict]
+        [
+            result.target.url,
+            result.status,
+            result.final_url if result.final_url not in (None, result.target.url) else "",
+            result.verdict,
+        ]
         for result in results
     ]
     table = markdown_table(["URL", "status", "final address", "result"], rows)
@@ -150,8 +154,12 @@ def report(results: Sequence[Checked]) -> Tuple[str, int]:
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("urls", nargs="*", metavar="URL", help="check these instead of the contact data's")
-    parser.add_argument("--data", type=Path, default=contact_data.DATA_FILE,
-                        help="the contact data file whose links to check (default content/contact_data.yml)")
+    parser.add_argument(
+        "--data",
+        type=Path,
+        default=contact_data.DATA_FILE,
+        help="the contact data file whose links to check (default content/contact_data.yml)",
+    )
     parser.add_argument("--timeout", type=float, default=TIMEOUT_S, help=f"seconds per request (default {TIMEOUT_S:g})")
     args = parser.parse_args(argv)
 

@@ -94,13 +94,23 @@ class Ports:
         finally:
             for probe in probes:
                 probe.close()
-        return cls(nginx=found[0], nginx_actions=found[1], actions=(found[2], found[3]),
-                   postgresql=found[4], redis=found[5], rasa=tuple(found[6:6 + rasa_servers]),
-                   web=found[-1] if web else None)
+        return cls(
+            nginx=found[0],
+            nginx_actions=found[1],
+            actions=(found[2], found[3]),
+            postgresql=found[4],
+            redis=found[5],
+            rasa=tuple(found[6 : 6 + rasa_servers]),
+            web=found[-1] if web else None,
+        )
 
     def named(self) -> List[Tuple[str, int]]:
-        listed = [("nginx", self.nginx), ("nginx (action servers)", self.nginx_actions),
-                  ("PostgreSQL", self.postgresql), ("Redis", self.redis)]
+        listed = [
+            ("nginx", self.nginx),
+            ("nginx (action servers)", self.nginx_actions),
+            ("PostgreSQL", self.postgresql),
+            ("Redis", self.redis),
+        ]
         listed += [(f"rasa-{i}", port) for i, port in enumerate(self.rasa, 1)]
         listed += [(f"actions-{i}", port) for i, port in enumerate(self.actions, 1)]
         return listed + ([("web page", self.web)] if self.web else [])
@@ -121,7 +131,7 @@ def _stat(pid: int) -> Optional[Tuple[str, int]]:
         stat = Path(f"/proc/{pid}/stat").read_text()
     except OSError:
         return None
-    fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
     return fields[0], int(fields[19])
 
 
@@ -214,8 +224,13 @@ class Cluster:
         """What the Rasa servers run with: the shared tracker and lock stores, and `env`."""
         env = serve.child_env()
         env.update(self.postgresql().env())
-        env.update(LOCK_STORE_TYPE="redis", LOCK_STORE_URL="127.0.0.1", LOCK_STORE_PORT=str(self.ports.redis),
-                   LOCK_STORE_DB="1", LOCK_STORE_PASSWORD=self.redis_password)
+        env.update(
+            LOCK_STORE_TYPE="redis",
+            LOCK_STORE_URL="127.0.0.1",
+            LOCK_STORE_PORT=str(self.ports.redis),
+            LOCK_STORE_DB="1",
+            LOCK_STORE_PASSWORD=self.redis_password,
+        )
         env.update(self.env)
         return apply_tracker_store_defaults(env)
 
@@ -264,8 +279,17 @@ class Cluster:
                 server = serve.action_server("127.0.0.1", port, log)
             else:
                 port = self.ports.rasa[index]
-                server = serve.rasa_server(self.model, self.endpoints, self.credentials, "127.0.0.1", port,
-                                           allowed_origins(), self.token, self.server_env(), log)
+                server = serve.rasa_server(
+                    self.model,
+                    self.endpoints,
+                    self.credentials,
+                    "127.0.0.1",
+                    port,
+                    allowed_origins(),
+                    self.token,
+                    self.server_env(),
+                    log,
+                )
         server.name = name
         self.record(name, server.process.pid, port, Path(log.name))
         return server
@@ -287,8 +311,14 @@ def load(directory: Path = DIRECTORY) -> Optional[Cluster]:
     ports = recorded.pop("ports")
     ports.update(rasa=tuple(ports["rasa"]), actions=tuple(ports["actions"]))
     processes = {name: Process(**process) for name, process in recorded.pop("processes").items()}
-    return Cluster(directory=Path(recorded.pop("directory")), ports=Ports(**ports), processes=processes,
-                   model=Path(recorded.pop("model")), credentials=Path(recorded.pop("credentials")), **recorded)
+    return Cluster(
+        directory=Path(recorded.pop("directory")),
+        ports=Ports(**ports),
+        processes=processes,
+        model=Path(recorded.pop("model")),
+        credentials=Path(recorded.pop("credentials")),
+        **recorded,
+    )
 
 
 def _secret(path: Path) -> str:
@@ -322,13 +352,13 @@ def _start_redis(cluster: Cluster) -> None:
     )
     log_path = cluster.logs / "redis.log"
     with log_path.open("a") as log:
-        process = subprocess.Popen([str(REDIS), str(config)], stdout=log, stderr=subprocess.STDOUT,
-                                   cwd=directory, start_new_session=True)
+        process = subprocess.Popen(
+            [str(REDIS), str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True
+        )
     cluster.record("redis", process.pid, cluster.ports.redis, log_path)
     import redis  # installed with Rasa, which uses it for the lock store
 
-    client = redis.Redis(host="127.0.0.1", port=cluster.ports.redis, password=cluster.redis_password,
-                         socket_timeout=2)
+    client = redis.Redis(host="127.0.0.1", port=cluster.ports.redis, password=cluster.redis_password, socket_timeout=2)
     deadline = time.monotonic() + READY_TIMEOUT_S
     while True:
         try:
@@ -348,8 +378,9 @@ def nginx_config(ports: Ports, directory: Path) -> Path:
     upstreams.mkdir(exist_ok=True)
 
     def servers(listed: Tuple[int, ...]) -> str:
-        return "".join(f"server 127.0.0.1:{port} max_fails=1 fail_timeout={UPSTREAM_FAIL_TIMEOUT_S}s;\n"
-                       for port in listed)
+        return "".join(
+            f"server 127.0.0.1:{port} max_fails=1 fail_timeout={UPSTREAM_FAIL_TIMEOUT_S}s;\n" for port in listed
+        )
 
     (upstreams / "rasa-servers.conf").write_text(servers(ports.rasa), encoding="utf-8")
     (upstreams / "action-servers.conf").write_text(servers(ports.actions), encoding="utf-8")
@@ -372,8 +403,9 @@ def nginx_config(ports: Ports, directory: Path) -> Path:
         f"error_log {directory / 'error.log'} warn;\n"
         "events { worker_connections 1024; }\n"
         "http {\n"
-        + "".join(f"    {kind}_temp_path {temp / kind};\n"
-                  for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi"))
+        + "".join(
+            f"    {kind}_temp_path {temp / kind};\n" for kind in ("client_body", "proxy", "fastcgi", "uwsgi", "scgi")
+        )
         + f"    include {directory / 'cops.conf'};\n"
         "}\n",
         encoding="utf-8",
@@ -383,9 +415,13 @@ def nginx_config(ports: Ports, directory: Path) -> Path:
 
 def _nginx(config: Path, *args: str, check: bool = True) -> subprocess.CompletedProcess:
     # -e: not even nginx's start-up messages go to the package's /var/log/nginx.
-    return subprocess.run([str(NGINX), "-p", str(config.parent), "-c", str(config),
-                           "-e", str(config.parent / "error.log"), *args],
-                          capture_output=True, text=True, timeout=30, check=check)
+    return subprocess.run(
+        [str(NGINX), "-p", str(config.parent), "-c", str(config), "-e", str(config.parent / "error.log"), *args],
+        capture_output=True,
+        text=True,
+        timeout=30,
+        check=check,
+    )
 
 
 def _start_nginx(cluster: Cluster) -> None:
@@ -397,7 +433,9 @@ def _start_nginx(cluster: Cluster) -> None:
     with log_path.open("a") as log:
         process = subprocess.Popen(
             [str(NGINX), "-p", str(config.parent), "-c", str(config), "-e", str(config.parent / "error.log")],
-            stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT,
+            start_new_session=True,
         )
     cluster.record("nginx", process.pid, cluster.ports.nginx, config.parent / "error.log")
     deadline = time.monotonic() + READY_TIMEOUT_S
@@ -408,8 +446,11 @@ def _start_nginx(cluster: Cluster) -> None:
 
 
 def _check_ready(ports: Ports, model: Path) -> None:
-    missing = [f"{path} (apt-get install {package})"
-               for path, package in ((NGINX, "nginx"), (REDIS, "redis-server")) if not path.exists()]
+    missing = [
+        f"{path} (apt-get install {package})"
+        for path, package in ((NGINX, "nginx"), (REDIS, "redis-server"))
+        if not path.exists()
+    ]
     if server_bin() is None:
         missing.append("PostgreSQL's server (apt-get install postgresql)")
     if missing:
@@ -418,12 +459,20 @@ def _check_ready(ports: Ports, model: Path) -> None:
         raise ClusterError(f"no model at {model}: `make train` makes one")
     taken = [f"{name} {port}" for name, port in ports.named() if serve.port_is_open(port)]
     if taken:
-        raise ClusterError("already in use on 127.0.0.1: " + ", ".join(taken)
-                           + " (`make run` uses 5005, 5055 and 8080: stop it, or choose other ports)")
+        raise ClusterError(
+            "already in use on 127.0.0.1: "
+            + ", ".join(taken)
+            + " (`make run` uses 5005, 5055 and 8080: stop it, or choose other ports)"
+        )
 
 
-def start(ports: Optional[Ports] = None, directory: Path = DIRECTORY, model: Path = MODEL,
-          env: Optional[Dict[str, str]] = None, say: Callable[[str], None] = lambda _: None) -> Cluster:
+def start(
+    ports: Optional[Ports] = None,
+    directory: Path = DIRECTORY,
+    model: Path = MODEL,
+    env: Optional[Dict[str, str]] = None,
+    say: Callable[[str], None] = lambda _: None,
+) -> Cluster:
     """Starts the whole cluster and returns once every server answers through nginx.
 
     ports: Ports.default() unless given (Ports.free() for ports nothing uses now); as many Rasa
@@ -444,10 +493,16 @@ def start(ports: Optional[Ports] = None, directory: Path = DIRECTORY, model: Pat
     (directory / "logs").mkdir(exist_ok=True)
     (directory / "postgresql").mkdir(exist_ok=True)
     token, _ = serve.auth_token(directory / "auth-token")
-    cluster = Cluster(directory=directory, ports=ports, token=token,
-                      postgresql_password=_secret(directory / "postgresql-password"),
-                      redis_password=secrets.token_urlsafe(24), model=model.resolve(),
-                      credentials=CREDENTIALS, env=dict(env or {}))
+    cluster = Cluster(
+        directory=directory,
+        ports=ports,
+        token=token,
+        postgresql_password=_secret(directory / "postgresql-password"),
+        redis_password=secrets.token_urlsafe(24),
+        model=model.resolve(),
+        credentials=CREDENTIALS,
+        env=dict(env or {}),
+    )
     cluster.save()
     try:
         say(f"PostgreSQL on 127.0.0.1:{ports.postgresql}, Redis on 127.0.0.1:{ports.redis} ...")
@@ -456,8 +511,10 @@ def start(ports: Optional[Ports] = None, directory: Path = DIRECTORY, model: Pat
         cluster.record("postgresql", database.pid(), ports.postgresql, database.dir / "server.log")
         _start_redis(cluster)
         _write_endpoints(cluster)
-        say(f"{len(ports.actions)} action servers and {len(ports.rasa)} Rasa server(s) "
-            "(each Rasa server loads the model: up to a minute) ...")
+        say(
+            f"{len(ports.actions)} action servers and {len(ports.rasa)} Rasa server(s) "
+            "(each Rasa server loads the model: up to a minute) ..."
+        )
         started = [(f"actions-{i}", cluster._launch(f"actions-{i}")) for i in range(1, len(ports.actions) + 1)]
         started += [(f"rasa-{i}", cluster._launch(f"rasa-{i}")) for i in range(1, len(ports.rasa) + 1)]
         cluster._wait(started)
@@ -492,7 +549,7 @@ def stop(directory: Path = DIRECTORY) -> List[str]:
 
 
 def _megabytes(size: int) -> str:
-    return f"{size / 2 ** 20:,.0f} MB"
+    return f"{size / 2**20:,.0f} MB"
 
 
 def up(args: argparse.Namespace) -> int:
@@ -504,8 +561,11 @@ def up(args: argparse.Namespace) -> int:
         print(f"make cluster: {failure}", file=sys.stderr)
         return 1
     url = f"http://localhost:{ports.nginx}"
-    token_place = "$RASA_AUTH_TOKEN" if os.environ.get(serve.TOKEN_ENV) else str(
-        (cluster.directory / "auth-token").relative_to(ROOT))
+    token_place = (
+        "$RASA_AUTH_TOKEN"
+        if os.environ.get(serve.TOKEN_ENV)
+        else str((cluster.directory / "auth-token").relative_to(ROOT))
+    )
     rasa = ", ".join(f"127.0.0.1:{port}" for port in ports.rasa)
     actions = ", ".join(f"127.0.0.1:{port}" for port in ports.actions)
     print(
@@ -549,8 +609,9 @@ def main() -> int:
     start_it = commands.add_parser("up", help="start the cluster; returns once every server answers")
     start_it.add_argument("--rasa-servers", type=int, choices=[1, 2], default=2)
     start_it.add_argument("--port", type=int, default=Ports.nginx, help="nginx's port (REST, socket.io, API)")
-    start_it.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")),
-                          help="the web page's port")
+    start_it.add_argument(
+        "--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")), help="the web page's port"
+    )
     start_it.set_defaults(run=up)
     commands.add_parser("down", help="stop everything `up` started").set_defaults(run=down)
     commands.add_parser("status", help="what runs, and its memory").set_defaults(run=status)

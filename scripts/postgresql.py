@@ -29,8 +29,9 @@ def server_bin() -> Optional[Path]:
 class PostgreSQL:
     """The server whose data and socket live in `directory`, listening on 127.0.0.1:`port`."""
 
-    def __init__(self, bin_: Path, directory: Path, port: int, password: str,
-                 db: str = "rasa", user: str = "rasa") -> None:
+    def __init__(
+        self, bin_: Path, directory: Path, port: int, password: str, db: str = "rasa", user: str = "rasa"
+    ) -> None:
         self.bin = bin_
         self.dir = directory
         self.data = directory / "data"
@@ -47,7 +48,10 @@ class PostgreSQL:
     def run(self, tool: str, *args: str) -> None:
         done = subprocess.run(
             [*self.as_owner, str(self.bin / tool), *args],
-            cwd=self.dir, capture_output=True, text=True, timeout=120,
+            cwd=self.dir,
+            capture_output=True,
+            text=True,
+            timeout=120,
         )
         if done.returncode != 0:
             log = self.dir / "server.log"
@@ -60,16 +64,52 @@ class PostgreSQL:
         """Starts the server; the first time, creates the cluster, Rasa's user and its database."""
         new = not (self.data / "PG_VERSION").exists()
         if new:
-            self.run("initdb", "--pgdata", str(self.data), "--username", "postgres", "--encoding", "UTF8",
-                     "--locale", "C", "--auth-local", "trust", "--auth-host", "scram-sha-256",
-                     "--no-instructions")
-        self.run("pg_ctl", "--pgdata", str(self.data), "--log", str(self.dir / "server.log"), "--wait",
-                 "--options", f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}", "start")
+            self.run(
+                "initdb",
+                "--pgdata",
+                str(self.data),
+                "--username",
+                "postgres",
+                "--encoding",
+                "UTF8",
+                "--locale",
+                "C",
+                "--auth-local",
+                "trust",
+                "--auth-host",
+                "scram-sha-256",
+                "--no-instructions",
+            )
+        self.run(
+            "pg_ctl",
+            "--pgdata",
+            str(self.data),
+            "--log",
+            str(self.dir / "server.log"),
+            "--wait",
+            "--options",
+            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}",
+            "start",
+        )
         if new:
-            self.run("psql", "--host", str(self.dir), "--port", str(self.port), "--username", "postgres",
-                     "--dbname", "postgres", "--quiet", "--set", "ON_ERROR_STOP=1",
-                     "--command", f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'",
-                     "--command", f"CREATE DATABASE {self.db} OWNER {self.user}")
+            self.run(
+                "psql",
+                "--host",
+                str(self.dir),
+                "--port",
+                str(self.port),
+                "--username",
+                "postgres",
+                "--dbname",
+                "postgres",
+                "--quiet",
+                "--set",
+                "ON_ERROR_STOP=1",
+                "--command",
+                f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'",
+                "--command",
+                f"CREATE DATABASE {self.db} OWNER {self.user}",
+            )
 
     def pid(self) -> Optional[int]:
         """The running server's process id (the first line of postmaster.pid), or None."""
@@ -101,8 +141,9 @@ class PostgreSQL:
     def query(self, sql: str, parameters: tuple = ()) -> list:
         import psycopg2  # installed with Rasa, which uses it for PostgreSQL
 
-        with psycopg2.connect(host="127.0.0.1", port=self.port, dbname=self.db, user=self.user,
-                              password=self.password) as connection:
+        with psycopg2.connect(
+            host="127.0.0.1", port=self.port, dbname=self.db, user=self.user, password=self.password
+        ) as connection:
             with connection.cursor() as cursor:
                 cursor.execute(sql, parameters)
                 found = cursor.fetchall()

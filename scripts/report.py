@@ -191,7 +191,7 @@ def unanswered_in(events: Sequence[Event], threshold: float, redact: bool = Fals
             continue
         if event.text.startswith(INTENT_MESSAGE_PREFIX):
             continue
-        replies = takewhile(lambda later: not isinstance(later, UserUttered), events[index + 1:])
+        replies = takewhile(lambda later: not isinstance(later, UserUttered), events[index + 1 :])
         actions = {later.action_name for later in replies if isinstance(later, ActionExecuted)}
         guess, confidence = model_guess(event.parse_data)
         if event.intent_name == DEFAULT_NLU_FALLBACK_INTENT_NAME or actions & FALLBACK_ACTIONS:
@@ -266,15 +266,26 @@ def rounded(confidence: Optional[float], digits: int) -> str:
 
 
 def table(groups: List[Group]) -> str:
-    return markdown_table(TABLE_HEADER, [
-        [str(group.count), group.text, when(group.first_seen), when(group.last_seen),
-         group.guess or "-", rounded(group.confidence, 2), group.why]
-        for group in groups
-    ])
+    return markdown_table(
+        TABLE_HEADER,
+        [
+            [
+                str(group.count),
+                group.text,
+                when(group.first_seen),
+                when(group.last_seen),
+                group.guess or "-",
+                rounded(group.confidence, 2),
+                group.why,
+            ]
+            for group in groups
+        ],
+    )
 
 
 def private_file(path: Path, encoding: str = "utf-8") -> IO[str]:
     """Opened for writing, readable by its owner only (an existing file too): it holds what the public typed."""
+
     def owner_only(name: str, flags: int) -> int:
         descriptor = os.open(name, flags, 0o600)
         os.fchmod(descriptor, 0o600)
@@ -289,11 +300,18 @@ def write_csv(groups: List[Group], path: Path) -> None:
         writer = csv.writer(out)
         writer.writerow(CSV_HEADER)
         for group in groups:
-            writer.writerow([
-                group.count, group.text, when(group.first_seen, seconds=True),
-                when(group.last_seen, seconds=True), group.guess or "", rounded(group.confidence, 3),
-                group.why, "\n".join(group.variants),
-            ])
+            writer.writerow(
+                [
+                    group.count,
+                    group.text,
+                    when(group.first_seen, seconds=True),
+                    when(group.last_seen, seconds=True),
+                    group.guess or "",
+                    rounded(group.confidence, 3),
+                    group.why,
+                    "\n".join(group.variants),
+                ]
+            )
 
 
 def nlu_stub(groups: List[Group]) -> str:
@@ -307,17 +325,23 @@ def nlu_stub(groups: List[Group]) -> str:
 
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
-    parser.add_argument("--since", type=since, metavar="SPAN_OR_DATE",
-                        help="only messages since then: 30m, 12h, 7d, 2w, or a date such as 2024-05-01")
-    parser.add_argument("--min-count", type=at_least_one, default=1, metavar="N",
-                        help="only texts asked at least N times (default 1)")
+    parser.add_argument(
+        "--since",
+        type=since,
+        metavar="SPAN_OR_DATE",
+        help="only messages since then: 30m, 12h, 7d, 2w, or a date such as 2024-05-01",
+    )
+    parser.add_argument(
+        "--min-count", type=at_least_one, default=1, metavar="N", help="only texts asked at least N times (default 1)"
+    )
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the rows to FILE, for a spreadsheet")
     parser.add_argument("--nlu", type=Path, metavar="FILE", help="write the texts to FILE as Rasa NLU data to label")
     parser.add_argument("--redact", action="store_true", help="mask e-mail addresses and phone numbers in the texts")
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--domain", type=Path, default=ROOT / "domain")
-    parser.add_argument("--config", type=Path, default=ROOT / "config.yml",
-                        help="where the FallbackClassifier threshold is read")
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.yml", help="where the FallbackClassifier threshold is read"
+    )
     args = parser.parse_args(argv)
     warnings.simplefilter("ignore")
 
@@ -332,8 +356,10 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     period = f" since {when(args.since)}" if args.since is not None else ""
     asked = f", asked {args.min_count}+ times" if args.min_count > 1 else ""
     if groups:
-        print(f"{sum(group.count for group in groups)} unanswered messages{period}{asked}, "
-              f"{len(groups)} different texts (confidence threshold {threshold:g})")
+        print(
+            f"{sum(group.count for group in groups)} unanswered messages{period}{asked}, "
+            f"{len(groups)} different texts (confidence threshold {threshold:g})"
+        )
     else:
         print(f"No unanswered messages{period}{asked}.")
     try:

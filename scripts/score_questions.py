@@ -34,12 +34,16 @@ from scripts.ask import DEFAULT_URL, ask  # noqa: E402
 DATA = contact_data.load()
 
 # "I don't have that information", "I don't know who ...", "that's outside what I can answer".
-DOES_NOT_KNOW = re.compile(r"\bI (?:don't|do not) (?:have|know)\b|outside what I can answer|can't decide", re.IGNORECASE)
+DOES_NOT_KNOW = re.compile(
+    r"\bI (?:don't|do not) (?:have|know)\b|outside what I can answer|can't decide", re.IGNORECASE
+)
 # What a reply may say without stating a fact: the Response Center's contacts and hours, and the
 # topics the assistant covers ("the NASRO 2019 conference").
 CONTACTS = re.compile(
     "|".join(re.escape(detail) for detail in (DATA.phone, tel_uri(DATA.phone), DATA.email, DATA.hours))
-    + r"|NASRO 2019 (?:annual )?conference|" + re.escape(DATA.links["cops_home"].url) + r"\)?(?=[)\s]|$)",
+    + r"|NASRO 2019 (?:annual )?conference|"
+    + re.escape(DATA.links["cops_home"].url)
+    + r"\)?(?=[)\s]|$)",
     re.IGNORECASE,
 )
 # A fact: a figure, a date, a web or e-mail address, or one of the names and terms of FACTS.md.
@@ -58,9 +62,15 @@ CRISIS_LINE_HOURS = re.compile(r"\b24 (?:hours|horas)\b")
 def _first_sentences(*names: str) -> re.Pattern:
     """The first sentence of each variant of these answers (domain/conversation.yml, content/answers.yml)."""
     responses = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["responses"]
-    responses.update({f"utter_{entry.key}": [{"text": text} for text in entry.text.values()]
-                      for entry in answers.load().entries.values()})
-    firsts = {re.split(r"(?<=[.!?])\s", variant["text"], maxsplit=1)[0] for name in names for variant in responses[name]}
+    responses.update(
+        {
+            f"utter_{entry.key}": [{"text": text} for text in entry.text.values()]
+            for entry in answers.load().entries.values()
+        }
+    )
+    firsts = {
+        re.split(r"(?<=[.!?])\s", variant["text"], maxsplit=1)[0] for name in names for variant in responses[name]
+    }
     return re.compile("|".join(re.escape(first) for first in sorted(firsts)))
 
 
@@ -94,8 +104,11 @@ def meets(expect: Any, text: str) -> bool:
     if expect == "emergency":
         return bool(EMERGENCY_NUMBER.search(text)) and not states_a_fact(text, contacts_allowed=False)
     if expect == "crisis":
-        return (bool(EMERGENCY_NUMBER.search(text)) and bool(CRISIS_LINE.search(text))
-                and not states_a_fact(text, contacts_allowed=False))
+        return (
+            bool(EMERGENCY_NUMBER.search(text))
+            and bool(CRISIS_LINE.search(text))
+            and not states_a_fact(text, contacts_allowed=False)
+        )
     if expect == "not_emergency":
         names_the_lines = EMERGENCY_NUMBER.search(text) or CRISIS_LINE.search(text)
         return not SAFETY_ANSWER.search(text) and (not names_the_lines or bool(LIFELINE_ANSWER.search(text)))
@@ -191,9 +204,15 @@ def main(argv: Optional[List[str]] = None) -> int:
             if not args.quiet:
                 for miss in score.misses:
                     print(f"  - {miss}")
-            minimum = (args.min_single if score.name == "single questions"
-                       else args.min_dialogues if score.name.startswith("dialogues")
-                       else args.min_safety if score.name.startswith(("safety", "not questions")) else 0.0)
+            minimum = (
+                args.min_single
+                if score.name == "single questions"
+                else args.min_dialogues
+                if score.name.startswith("dialogues")
+                else args.min_safety
+                if score.name.startswith(("safety", "not questions"))
+                else 0.0
+            )
             failed |= score.share < minimum
     return 1 if failed else 0
 

@@ -52,13 +52,16 @@ class StopRequested(Exception):
 class Server:
     """A child process in its own process group, so stopping it stops everything it forked."""
 
-    def __init__(self, name: str, command: List[str], health_url: str, env: dict,
-                 log: Optional[IO] = None) -> None:
+    def __init__(self, name: str, command: List[str], health_url: str, env: dict, log: Optional[IO] = None) -> None:
         self.name = name
         self.health_url = health_url
         self.process = subprocess.Popen(
-            command, cwd=ROOT, env=env, start_new_session=True,
-            stdout=log, stderr=subprocess.STDOUT if log else None,
+            command,
+            cwd=ROOT,
+            env=env,
+            start_new_session=True,
+            stdout=log,
+            stderr=subprocess.STDOUT if log else None,
         )
 
     def wait_until_up(self) -> None:
@@ -164,20 +167,27 @@ def rasa_command(model: Path, endpoints: Path, *subcommand: str) -> List[str]:
     return [
         str(BIN / "rasa"),
         *subcommand,
-        "--model", str(model),
-        "--endpoints", str(endpoints),
+        "--model",
+        str(model),
+        "--endpoints",
+        str(endpoints),
     ]
 
 
-def rasa_run_command(model: Path, endpoints: Path, credentials: Path, interface: str, port: int,
-                     origins: List[str], token: str) -> List[str]:
+def rasa_run_command(
+    model: Path, endpoints: Path, credentials: Path, interface: str, port: int, origins: List[str], token: str
+) -> List[str]:
     """`rasa run` with the channels of `credentials`, the HTTP API behind `token` and browsers
     allowed from `origins` only."""
     return rasa_command(model, endpoints, "run") + [
-        "--credentials", str(credentials),
-        "--interface", interface,
-        "--port", str(port),
-        "--cors", *origins,
+        "--credentials",
+        str(credentials),
+        "--interface",
+        interface,
+        "--port",
+        str(port),
+        "--cors",
+        *origins,
         "--enable-api",
         # One argument: a token that begins with "-" (token_urlsafe's alphabet has it) would
         # otherwise be read as an option, and the server would not start.
@@ -185,8 +195,17 @@ def rasa_run_command(model: Path, endpoints: Path, credentials: Path, interface:
     ]
 
 
-def rasa_server(model: Path, endpoints: Path, credentials: Path, interface: str, port: int,
-                origins: List[str], token: str, env: dict, log: Optional[IO] = None) -> Server:
+def rasa_server(
+    model: Path,
+    endpoints: Path,
+    credentials: Path,
+    interface: str,
+    port: int,
+    origins: List[str],
+    token: str,
+    env: dict,
+    log: Optional[IO] = None,
+) -> Server:
     """The Rasa server of `rasa_run_command`, started (it answers once `wait_until_up` returns)."""
     return Server(
         "Rasa server",
@@ -212,8 +231,11 @@ def run(args: argparse.Namespace) -> int:
         origins = allowed_origins()
         token, token_place = auth_token()
         rasa_url = f"http://{args.interface}:{args.port}"
-        servers.append(rasa_server(args.model, args.endpoints, args.credentials, args.interface, args.port,
-                                   origins, token, child_env()))
+        servers.append(
+            rasa_server(
+                args.model, args.endpoints, args.credentials, args.interface, args.port, origins, token, child_env()
+            )
+        )
         servers[-1].wait_until_up()
         host, port = action_server_address(args.endpoints)
         print(
@@ -238,8 +260,10 @@ def run(args: argparse.Namespace) -> int:
             if actions.process.poll() is not None:
                 # Visitors meanwhile get the Response Center's contacts (channels/guard.py), and
                 # the Rasa server picks the action server up again by itself: no need to stop.
-                print(f"The action server stopped (exit code {actions.process.returncode}); "
-                      "starting it again.", flush=True)
+                print(
+                    f"The action server stopped (exit code {actions.process.returncode}); starting it again.",
+                    flush=True,
+                )
                 try:
                     servers[0] = start_action_server(args.endpoints)
                 except StartupFailed as failure:
@@ -248,8 +272,9 @@ def run(args: argparse.Namespace) -> int:
                 continue
             dead = [server for server in servers[1:] if server.process.poll() is not None]
             if dead:
-                print(f"{dead[0].name} stopped (exit code {dead[0].process.returncode}); stopping the rest.",
-                      flush=True)
+                print(
+                    f"{dead[0].name} stopped (exit code {dead[0].process.returncode}); stopping the rest.", flush=True
+                )
                 return 1
     except StopRequested:
         return 0
@@ -332,11 +357,18 @@ def shell(args: argparse.Namespace) -> int:
         # The shell's own Rasa server is only the console's way in: this machine only, on a port of
         # its own, so it neither shows on the network nor collides with `make run` (5005).
         command = rasa_command(args.model, args.endpoints, "shell") + [
-            "--interface", "127.0.0.1", "--port", str(free_local_port()),
-            "--conversation-id", args.conversation_id,
+            "--interface",
+            "127.0.0.1",
+            "--port",
+            str(free_local_port()),
+            "--conversation-id",
+            args.conversation_id,
         ]
-        print(f"Conversation id: {args.conversation_id} (`make story ID={args.conversation_id}` "
-              "prints it as a test story)", flush=True)
+        print(
+            f"Conversation id: {args.conversation_id} (`make story ID={args.conversation_id}` "
+            "prints it as a test story)",
+            flush=True,
+        )
         rasa = subprocess.Popen([str(BIN / "python"), "-c", RASA_SHELL, *command], cwd=ROOT, env=child_env())
         return rasa.wait()
     finally:
@@ -362,8 +394,11 @@ def main() -> int:
     parser.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
-    parser.add_argument("--conversation-id", default=time.strftime("staff-%Y%m%d-%H%M%S"),
-                        help="shell: the conversation's id in the tracker store")
+    parser.add_argument(
+        "--conversation-id",
+        default=time.strftime("staff-%Y%m%d-%H%M%S"),
+        help="shell: the conversation's id in the tracker store",
+    )
     args = parser.parse_args()
     # Before any server starts: they all get this environment (child_env) and Rasa needs every
     # variable endpoints.yml names.

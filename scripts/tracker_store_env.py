@@ -53,6 +53,7 @@ def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMa
     Raises SystemExit naming the variables a dialect other than SQLite, or a Redis lock store, needs
     but were not given.
     """
+
     def unset(name: str) -> bool:
         return not environ.get(name)
 
@@ -67,8 +68,7 @@ def apply_tracker_store_defaults(environ: MutableMapping[str, str]) -> MutableMa
         missing = [name for name in (PORT, DB) if unset(name)]
         if missing:
             raise SystemExit(
-                f"{DIALECT}={environ[DIALECT]} needs {' and '.join(missing)} too "
-                "(see README.md, Conversations)"
+                f"{DIALECT}={environ[DIALECT]} needs {' and '.join(missing)} too (see README.md, Conversations)"
             )
     for name in (URL, USER, PASSWORD):
         environ.setdefault(name, "")

@@ -15,8 +15,9 @@ ROOT = Path(__file__).resolve().parent.parent
 # the tests import `actions`, `channels` and `scripts.ask` the same way.
 sys.path.insert(0, str(ROOT))
 
-# The tests' port helpers are the launcher's own, re-exported for the test modules.
-from scripts.serve import free_local_port as free_port, is_up, port_is_open  # noqa: E402,F401
+# The tests' port and health helpers are the launcher's own, re-exported for the test modules.
+from scripts.serve import free_local_port as free_port  # noqa: E402,F401
+from scripts.serve import is_up, port_is_open  # noqa: E402,F401
 
 STARTUP_TIMEOUT_S = 240
 T = TypeVar("T")
@@ -33,14 +34,18 @@ def debian_package(package: str, find: Callable[[], Optional[T]]) -> T:
     if found:
         return found
     if shutil.which("apt-get") is None or os.geteuid() != 0:
-        pytest.skip(f"{package} is not installed and cannot be installed here (needs root and "
-                    f"apt-get): apt-get install {package}, or run `make test` as root")
+        pytest.skip(
+            f"{package} is not installed and cannot be installed here (needs root and "
+            f"apt-get): apt-get install {package}, or run `make test` as root"
+        )
     env = dict(os.environ, DEBIAN_FRONTEND="noninteractive")
     for command in (["apt-get", "update", "-qq"], ["apt-get", "install", "-y", "-qq", package]):
         done = subprocess.run(command, env=env, capture_output=True, text=True, timeout=900)
         if done.returncode != 0:
-            pytest.skip(f"{package} could not be installed: `{' '.join(command)}` failed:\n"
-                        f"{done.stdout[-1500:]}{done.stderr[-1500:]}")
+            pytest.skip(
+                f"{package} could not be installed: `{' '.join(command)}` failed:\n"
+                f"{done.stdout[-1500:]}{done.stderr[-1500:]}"
+            )
     found = find()
     if not found:
         pytest.skip(f"apt-get installed {package} but what the test needs of it is not there")
@@ -56,7 +61,7 @@ def listening_addresses(port: int) -> set:
             address, hex_port = local.split(":")
             if state == "0A" and int(hex_port, 16) == port:  # 0A: LISTEN
                 if len(address) == 8:
-                    found.add(".".join(str(int(address[i:i + 2], 16)) for i in (6, 4, 2, 0)))
+                    found.add(".".join(str(int(address[i : i + 2], 16)) for i in (6, 4, 2, 0)))
                 else:
                     found.add(address)
     return found
@@ -73,7 +78,7 @@ def processes() -> dict:
             cmdline = (entry / "cmdline").read_bytes().replace(b"\0", b" ").decode(errors="replace").strip()
         except OSError:  # it ended meanwhile
             continue
-        fields = stat[stat.rindex(")") + 2:].split()  # after "pid (comm) "; comm may hold spaces
+        fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
         if fields[0] == "Z":  # a zombie has ended; only its parent has not collected it yet
             continue
         found[int(entry.name)] = (int(fields[1]), int(fields[19]), cmdline)
@@ -128,10 +133,23 @@ class Assistant:
         self.log = self.log_path.open("w")
         env = dict(os.environ, **(env or {}), RASA_AUTH_TOKEN=self.token, COPS_ALLOWED_ORIGINS=self.origin)
         self.process = subprocess.Popen(
-            [sys.executable, "scripts/serve.py", "run",
-             "--endpoints", str(self.endpoints), "--credentials", str(self.credentials),
-             "--port", str(self.rasa_port), "--web-port", str(self.web_port)],
-            cwd=ROOT, stdout=self.log, stderr=subprocess.STDOUT, env=env,
+            [
+                sys.executable,
+                "scripts/serve.py",
+                "run",
+                "--endpoints",
+                str(self.endpoints),
+                "--credentials",
+                str(self.credentials),
+                "--port",
+                str(self.rasa_port),
+                "--web-port",
+                str(self.web_port),
+            ],
+            cwd=ROOT,
+            stdout=self.log,
+            stderr=subprocess.STDOUT,
+            env=env,
         )
 
     def wait_until_ready(self) -> None:

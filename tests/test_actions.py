@@ -62,9 +62,7 @@ def test_phone_on_the_web_is_a_clickable_number_with_next_questions():
     assert events == []
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
     assert "COPS Office Response Center" in message["text"]
-    assert [button["payload"] for button in message["buttons"]] == [
-        "/ask_email", "/ask_hours", "/ask_address"
-    ]
+    assert [button["payload"] for button in message["buttons"]] == ["/ask_email", "/ask_hours", "/ask_address"]
 
 
 def test_phone_in_the_shell_is_plain_text_without_buttons():
@@ -81,9 +79,7 @@ def test_email_is_a_mailto_link_over_rest():
 
 
 def test_feedback_goes_to_the_dispatch_editorial_board():
-    message = only_message(
-        run(actions.ActionGiveFeedbackEmail(), make_tracker("ask_feedback_email", "cmdline"))[0]
-    )
+    message = only_message(run(actions.ActionGiveFeedbackEmail(), make_tracker("ask_feedback_email", "cmdline"))[0])
     assert FEEDBACK_EMAIL in message["text"]
     assert "editorial board" in message["text"]
     assert EMAIL not in message["text"]
@@ -157,9 +153,12 @@ def link_request_after(answered: str, text: str = "link pls") -> Tracker:
     """A tracker in which the visitor asks for a link right after the answer `answered`."""
     earlier = {"text": "a question", "intent": {"name": answered, "confidence": 0.9}, "entities": []}
     latest = {"text": text, "intent": {"name": "ask_link", "confidence": 0.9}, "entities": []}
-    events = [{"event": "user", "text": earlier["text"], "parse_data": earlier, "input_channel": "rest"},
-              {"event": "action", "name": f"utter_{answered}"}, {"event": "action", "name": "action_share_link"},
-              {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"}]
+    events = [
+        {"event": "user", "text": earlier["text"], "parse_data": earlier, "input_channel": "rest"},
+        {"event": "action", "name": f"utter_{answered}"},
+        {"event": "action", "name": "action_share_link"},
+        {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"},
+    ]
     return Tracker("visitor-1", {}, latest, events, False, None, {}, "action_listen")
 
 
@@ -175,8 +174,9 @@ def test_a_link_asked_after_the_dispatch_answer_gives_the_article_it_names_too()
 
 
 def test_all_the_links_asked_after_an_answer_are_all_of_them():
-    text = only_message(run(actions.ActionGiveLinks(),
-                            link_request_after("nasro_courses", "all the links please"))[0])["text"]
+    text = only_message(run(actions.ActionGiveLinks(), link_request_after("nasro_courses", "all the links please"))[0])[
+        "text"
+    ]
     assert text.startswith("Here are the pages I can point you to:") and "cops.usdoj.gov/chp" in text
 
 
@@ -274,10 +274,11 @@ def not_understood_twice(channel: str = "cmdline") -> Tracker:
     """A visitor whose message was not understood, then "something else", then another one."""
     events = []
     for text, intent in (("blorp", "nlu_fallback"), ("/out_of_scope", "out_of_scope"), ("zorp", "nlu_fallback")):
-        parse = {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": [],
-                 "intent_ranking": RANKING}
-        events += [{"event": "action", "name": "action_listen"},
-                   {"event": "user", "text": text, "parse_data": parse, "input_channel": channel}]
+        parse = {"text": text, "intent": {"name": intent, "confidence": 0.3}, "entities": [], "intent_ranking": RANKING}
+        events += [
+            {"event": "action", "name": "action_listen"},
+            {"event": "user", "text": text, "parse_data": parse, "input_channel": channel},
+        ]
     return Tracker("visitor-1", {}, events[-1]["parse_data"], events, False, None, {}, "action_listen")
 
 
@@ -321,10 +322,17 @@ def test_a_question_the_facts_do_not_answer_says_so_and_who_can_tell():
 
 def two_questions_tracker(answered: List[str]) -> Tracker:
     """ "what's the email and the phone number?" after the actions in `answered` ran."""
-    latest = {"text": "what's the email and the phone number?", "intent": {"name": "ask_email", "confidence": 0.8},
-              "entities": [], "intent_ranking": [], "questions": ["ask_email", "ask_phone"]}
-    events = [{"event": "action", "name": "action_listen"},
-              {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"}]
+    latest = {
+        "text": "what's the email and the phone number?",
+        "intent": {"name": "ask_email", "confidence": 0.8},
+        "entities": [],
+        "intent_ranking": [],
+        "questions": ["ask_email", "ask_phone"],
+    }
+    events = [
+        {"event": "action", "name": "action_listen"},
+        {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"},
+    ]
     events += [{"event": "action", "name": name} for name in answered]
     return Tracker("visitor-1", {}, latest, events, False, None, {}, answered[-1] if answered else "action_listen")
 
@@ -337,11 +345,19 @@ def test_in_a_message_with_two_questions_only_the_last_answer_offers_next_questi
 
 
 def test_the_link_follows_the_answer_just_given_not_the_message_intent():
-    latest = {"text": "where was it and who opened it?", "intent": {"name": "conference_location", "confidence": 0.8},
-              "entities": [], "intent_ranking": [], "questions": ["conference_location", "what_is_nasro"]}
-    events = [{"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"},
-              {"event": "action", "name": "utter_conference_location"}, {"event": "action", "name": "action_share_link"},
-              {"event": "action", "name": "utter_what_is_nasro"}]
+    latest = {
+        "text": "where was it and who opened it?",
+        "intent": {"name": "conference_location", "confidence": 0.8},
+        "entities": [],
+        "intent_ranking": [],
+        "questions": ["conference_location", "what_is_nasro"],
+    }
+    events = [
+        {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"},
+        {"event": "action", "name": "utter_conference_location"},
+        {"event": "action", "name": "action_share_link"},
+        {"event": "action", "name": "utter_what_is_nasro"},
+    ]
     tracker = Tracker("visitor-1", {}, latest, events, False, None, {}, "utter_what_is_nasro")
     message = only_message(run(actions.ActionShareLink(), tracker)[0])
     assert message["text"].endswith("](https://www.nasro.org)")
@@ -356,15 +372,13 @@ def test_a_conference_of_another_year_links_to_nasro_not_the_2019_article():
 
 
 def test_out_of_scope_referral_gives_phone_and_email():
-    message = only_message(
-        run(actions.ActionReferToResponseCenter(), make_tracker("out_of_scope", "rest"))[0]
-    )
+    message = only_message(run(actions.ActionReferToResponseCenter(), make_tracker("out_of_scope", "rest"))[0])
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
     assert f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
 
 
 def test_a_conference_question_of_two_years_is_answered_for_each_with_its_page():
-    """"How many attended in 2019, and in 2021?" (the NLU names the years under `years`)."""
+    """ "How many attended in 2019, and in 2021?" (the NLU names the years under `years`)."""
     from pathlib import Path
 
     from rasa.shared.core.domain import Domain

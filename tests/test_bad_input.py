@@ -14,7 +14,6 @@ from pathlib import Path
 import pytest
 import requests
 import socketio
-
 from conftest import process_tree
 
 PHONE = "800-421-6770"
@@ -85,8 +84,17 @@ def test_no_sender_never_lands_in_the_shared_default_conversation(assistant, sti
 
 @pytest.mark.parametrize(
     "body",
-    [b"", b"   ", b"{not json", b'{"sender": "a", "message": "hi"', b'["sender", "message"]', b'"hello"',
-     b"42", b"null", b'\xff\xfe{"sender": "a"}'],
+    [
+        b"",
+        b"   ",
+        b"{not json",
+        b'{"sender": "a", "message": "hi"',
+        b'["sender", "message"]',
+        b'"hello"',
+        b"42",
+        b"null",
+        b'\xff\xfe{"sender": "a"}',
+    ],
 )
 def test_a_body_that_is_not_a_json_object_is_refused(assistant, still_serving, body):
     response = post_raw(assistant, body)
@@ -155,32 +163,39 @@ async def socket_exchange(assistant, payload: dict, origin: str) -> list:
 
 @pytest.mark.parametrize(
     "message, expected",
-    [("", "Please type a question"), ("   ", "Please type a question"), (42, "Please type a question"),
-     ("x" * 5000, "shorter")],
+    [
+        ("", "Please type a question"),
+        ("   ", "Please type a question"),
+        (42, "Please type a question"),
+        ("x" * 5000, "shorter"),
+    ],
 )
 def test_socketio_bad_messages_get_a_clear_answer(assistant, message, expected):
     session = f"sock-{uuid.uuid4()}"
-    received = asyncio.run(socket_exchange(
-        assistant, {"message": message, "session_id": session, "customData": {}}, assistant.origin
-    ))
+    received = asyncio.run(
+        socket_exchange(assistant, {"message": message, "session_id": session, "customData": {}}, assistant.origin)
+    )
     assert received and expected in received[0]["text"]
     assert user_texts(assistant, session) == []
 
 
 def test_socketio_answers_a_normal_message(assistant):
     session = f"sock-{uuid.uuid4()}"
-    received = asyncio.run(socket_exchange(
-        assistant, {"message": "what is the response center phone number?", "session_id": session, "customData": {}},
-        assistant.origin,
-    ))
+    received = asyncio.run(
+        socket_exchange(
+            assistant,
+            {"message": "what is the response center phone number?", "session_id": session, "customData": {}},
+            assistant.origin,
+        )
+    )
     assert any(PHONE in message.get("text", "") for message in received)
 
 
 def test_socketio_refuses_another_origin(assistant):
     with pytest.raises(socketio.exceptions.ConnectionError):
-        asyncio.run(socket_exchange(
-            assistant, {"message": "hello", "session_id": "x", "customData": {}}, "http://evil.example"
-        ))
+        asyncio.run(
+            socket_exchange(assistant, {"message": "hello", "session_id": "x", "customData": {}}, "http://evil.example")
+        )
 
 
 # --- memory -----------------------------------------------------------------------------------------
@@ -196,7 +211,7 @@ def rasa_server_rss_mb(assistant) -> float:
 
 
 def test_the_whole_bad_input_set_grows_memory_by_less_than_50_mb(assistant):
-    bad_bodies = [b"", b"{not json", b'["a"]', b'\xff\xfe', b'{"message": "hi"}', b'{"sender": "a", "message": 5}']
+    bad_bodies = [b"", b"{not json", b'["a"]', b"\xff\xfe", b'{"message": "hi"}', b'{"sender": "a", "message": 5}']
     texts = ["", "   ", "x" * 100_000, "👮‍♀️ what is an sro", "ما هو ضابط", "a\x00b", "<img src=x onerror=alert(1)>"]
     assistant.ask("hello", f"warm-{uuid.uuid4()}")
     before = rasa_server_rss_mb(assistant)

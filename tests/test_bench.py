@@ -12,7 +12,11 @@ from bench import run as bench
 def load(assistant, *args: str) -> dict:
     printed = subprocess.run(
         [sys.executable, "bench/loadgen.py", "--url", assistant.url, *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     return json.loads(printed)
 
@@ -31,8 +35,13 @@ def test_an_answer_without_the_expected_text_is_a_failure_not_a_measurement(assi
 
 
 def test_the_load_generator_sends_to_this_machine_only():
-    refused = subprocess.run([sys.executable, "bench/loadgen.py", "--url", "http://192.0.2.1:5005", "hi"],
-                             cwd=ROOT, capture_output=True, text=True, timeout=60)
+    refused = subprocess.run(
+        [sys.executable, "bench/loadgen.py", "--url", "http://192.0.2.1:5005", "hi"],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+    )
     assert refused.returncode == 2 and "127.0.0.1 only" in refused.stderr
 
 
@@ -41,26 +50,50 @@ def test_the_baseline_is_the_default_configuration_of_the_installed_rasa():
 
     baseline = yaml.safe_load(bench.CONFIGURATIONS["baseline"].read_text())
     assert [component["name"] for component in baseline["pipeline"]][-3:] == [
-        "EntitySynonymMapper", "ResponseSelector", "FallbackClassifier"]
+        "EntitySynonymMapper",
+        "ResponseSelector",
+        "FallbackClassifier",
+    ]
     assert {policy["name"] for policy in baseline["policies"]} == {
-        "MemoizationPolicy", "RulePolicy", "UnexpecTEDIntentPolicy", "TEDPolicy"}
+        "MemoizationPolicy",
+        "RulePolicy",
+        "UnexpecTEDIntentPolicy",
+        "TEDPolicy",
+    }
 
 
 def figures(train_s: float, per_s: float, f1: float) -> dict:
-    webhook = [{"visitors": v, "replies": 100, "p50_ms": 1000 / per_s, "p99_ms": 2000 / per_s, "per_s": per_s}
-               for v in bench.LEVELS]
-    return {"train_s": train_s, "model_mb": 1.0, "cold_start_s": 10.0, "parse_p50_ms": 1.0, "parse_p99_ms": 2.0,
-            "webhook": {"domain": webhook, "action": webhook}, "rasa_peak_rss_mb": 800.0,
-            "actions_peak_rss_mb": 90.0, "accuracy": f1, "macro_f1": f1}
+    webhook = [
+        {"visitors": v, "replies": 100, "p50_ms": 1000 / per_s, "p99_ms": 2000 / per_s, "per_s": per_s}
+        for v in bench.LEVELS
+    ]
+    return {
+        "train_s": train_s,
+        "model_mb": 1.0,
+        "cold_start_s": 10.0,
+        "parse_p50_ms": 1.0,
+        "parse_p99_ms": 2.0,
+        "webhook": {"domain": webhook, "action": webhook},
+        "rasa_peak_rss_mb": 800.0,
+        "actions_peak_rss_mb": 90.0,
+        "accuracy": f1,
+        "macro_f1": f1,
+    }
 
 
 def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
     one_server = {"per_s": 100.0, "p99_ms": 500.0, "p50_ms": 400.0, "visitors": 50, "replies": 500}
     two_servers = dict(one_server, per_s=150.0, p99_ms=350.0)
-    results = {"date": "2026-01-01", "machine": "a test", "baseline": figures(300, 20, 0.95),
-               "project": figures(20, 500, 0.94),
-               "cluster": {"1": {"domain": one_server, "action": one_server},
-                           "2": {"domain": two_servers, "action": two_servers}}}
+    results = {
+        "date": "2026-01-01",
+        "machine": "a test",
+        "baseline": figures(300, 20, 0.95),
+        "project": figures(20, 500, 0.94),
+        "cluster": {
+            "1": {"domain": one_server, "action": one_server},
+            "2": {"domain": two_servers, "action": two_servers},
+        },
+    }
     verdicts = {target.split(":")[0]: holds for target, _, holds in bench.targets(results)}
     assert verdicts["training time"] and not verdicts["held-out macro F1"]
     table = bench.markdown(results)
@@ -77,9 +110,13 @@ def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
 
 def test_a_table_whose_baseline_was_kept_says_from_when():
     server = {"per_s": 100.0, "p99_ms": 500.0, "p50_ms": 400.0, "visitors": 50, "replies": 500}
-    results = {"date": "2026-02-01", "machine": "a test", "baseline": figures(300, 20, 0.95),
-               "project": figures(20, 500, 0.94),
-               "cluster": {"1": {"domain": server, "action": server}, "2": {"domain": server, "action": server}}}
+    results = {
+        "date": "2026-02-01",
+        "machine": "a test",
+        "baseline": figures(300, 20, 0.95),
+        "project": figures(20, 500, 0.94),
+        "cluster": {"1": {"domain": server, "action": server}, "2": {"domain": server, "action": server}},
+    }
     assert "measured on" not in bench.markdown(results)
     kept = bench.markdown({**results, "baseline_date": "2026-01-01"})
     assert kept.startswith("Measured 2026-02-01") and "The baseline's figures are those measured on 2026-01-01" in kept

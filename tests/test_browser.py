@@ -17,14 +17,19 @@ from pathlib import Path
 from urllib.parse import urlsplit
 
 import pytest
-from playwright.sync_api import expect, sync_playwright
-
 from conftest import ROOT, free_port, port_is_open
+from playwright.sync_api import expect, sync_playwright
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
-    "--headless", "--no-sandbox", "--disable-gpu", "--disable-background-networking",
-    "--disable-component-update", "--disable-sync", "--no-first-run", "--disable-quic",
+    "--headless",
+    "--no-sandbox",
+    "--disable-gpu",
+    "--disable-background-networking",
+    "--disable-component-update",
+    "--disable-sync",
+    "--no-first-run",
+    "--disable-quic",
 ]
 SCREENSHOT = ROOT / "docs" / "widget.png"
 # The bot answers in well under 2 s; the first page load (the widget's 700 kB bundle, the socket
@@ -196,7 +201,9 @@ def test_the_page_loads_nothing_from_elsewhere(visit):
     visit.sees_greeting()
     assert any(is_local(request.url) and request.url.endswith("/chat.js") for request in visit.requests)
     elsewhere = [request for request in visit.requests if request.url.startswith("http") and not is_local(request.url)]
-    assert [(request.url, request.failure) for request in elsewhere if "csp" not in (request.failure or "").lower()] == []
+    assert [
+        (request.url, request.failure) for request in elsewhere if "csp" not in (request.failure or "").lower()
+    ] == []
     assert [url for url in visit.websockets if not is_local(url)] == []
 
 
@@ -219,7 +226,9 @@ def test_the_conversation_survives_a_reload_and_is_one_conversation(visit, assis
     # One conversation in the tracker store: the widget's session is the sender id.
     events = user_events(assistant.db, before, expected=3)
     assert [event["text"] for event in events] == [
-        "/greet", "how do I call the COPS Office?", "when was the cops office created",
+        "/greet",
+        "how do I call the COPS Office?",
+        "when was the cops office created",
     ]
     # The page's customData reached the tracker as each message's metadata.
     for event in events:
@@ -297,7 +306,8 @@ def other_site(assistant):
     port = free_port()
     server = subprocess.Popen(
         [sys.executable, "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(ROOT / "web")],
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         deadline = time.monotonic() + 30
@@ -326,7 +336,7 @@ def test_another_origin_cannot_use_the_socket_channel(visit, assistant, other_si
     assert visit.widget.locator(".rw-response").count() == 0
     assert visit.websockets == []
     # Browsers do not apply CORS to WebSockets: the server must refuse them itself.
-    websocket = "ws" + assistant.url[len("http"):] + "/socket.io/?EIO=4&transport=websocket"
+    websocket = "ws" + assistant.url[len("http") :] + "/socket.io/?EIO=4&transport=websocket"
     assert open_websocket(visit.page, websocket) == "refused"
     visit.open()  # our page, on the allowed origin
     assert open_websocket(visit.page, websocket) == "open packet"

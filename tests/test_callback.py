@@ -58,9 +58,7 @@ class Receiver:
 
         self.server = ThreadingHTTPServer(("127.0.0.1", port), Handler)
         self.server.daemon_threads = True
-        self.thread = threading.Thread(
-            target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True
-        )
+        self.thread = threading.Thread(target=self.server.serve_forever, kwargs={"poll_interval": 0.1}, daemon=True)
 
     def start(self) -> None:
         self.thread.start()
@@ -73,7 +71,8 @@ class Receiver:
     def posts_for(self, recipient: str) -> List[dict]:
         with self.arrived:
             return [
-                post for post in self.posts
+                post
+                for post in self.posts
                 if isinstance(post["body"], dict) and post["body"].get("recipient_id") == recipient
             ]
 
@@ -83,7 +82,8 @@ class Receiver:
         with self.arrived:
             while True:
                 posts = [
-                    post for post in self.posts
+                    post
+                    for post in self.posts
                     if isinstance(post["body"], dict) and post["body"].get("recipient_id") == recipient
                 ]
                 if any(fact in (post["body"].get("text") or "") for post in posts):

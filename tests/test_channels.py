@@ -19,9 +19,8 @@ from pathlib import Path
 from typing import Dict, List, NamedTuple, Tuple
 
 import pytest
-import yaml
-
 import rasa.shared.utils.io
+import yaml
 from rasa.core.channels import BUILTIN_CHANNELS
 from rasa.core.channels.botframework import BotFrameworkInput
 from rasa.core.channels.callback import CallbackInput
@@ -56,14 +55,21 @@ VARIABLE_VALUE = re.compile(r"\$\{[A-Z][A-Z0-9_]*\}(/[\w./-]*)?")
 LOCAL_URL = re.compile(r"https?://(localhost|127\.0\.0\.1)(:\d+)?(/[\w./-]*)?")
 # Settings that hold behaviour, never an account's identity or a secret.
 NON_SECRET_KEYS = {
-    "use_threads", "conversation_granularity", "user_message_evt", "bot_message_evt",
-    "session_persistence", "metadata_key", "socketio_path", "namespace",
+    "use_threads",
+    "conversation_granularity",
+    "user_message_evt",
+    "bot_message_evt",
+    "session_persistence",
+    "metadata_key",
+    "socketio_path",
+    "namespace",
 }
 # Dummy values; a Telegram token must look like one (digits, a colon, the rest).
 DUMMY_VALUES = {"TELEGRAM_TOKEN": "123456789:dummy-telegram-token"}
 
 
 # --- reading docs/channels.md ---------------------------------------------------------------------
+
 
 class Section(NamedTuple):
     level: int
@@ -154,6 +160,7 @@ def documented_credentials(tmp_path, monkeypatch, documented_blocks) -> Path:
 
 # --- no network -----------------------------------------------------------------------------------
 
+
 @pytest.fixture
 def no_network(monkeypatch) -> List[Tuple]:
     """Refuses, and records, every attempt to resolve a name or open a connection."""
@@ -199,6 +206,7 @@ def telegram_webhooks(monkeypatch) -> List[str]:
 
 # --- building channels the way `rasa run` does ----------------------------------------------------
 
+
 def build_channel(name: str, credentials):
     """What rasa.core.run._create_single_channel does: a built-in channel by name, else a class path."""
     if name in BUILTIN_CHANNELS:
@@ -222,6 +230,7 @@ def accepted_keys(channel_class) -> set:
 
 
 # --- the page -------------------------------------------------------------------------------------
+
 
 def test_the_page_sets_up_each_platform_once(platform_sections, documented_blocks):
     assert list(platform_sections) == list(PLATFORMS)
@@ -286,7 +295,7 @@ def test_the_documented_webhook_urls_are_the_routes_rasa_serves(
     for title, channel in PLATFORMS.items():
         urls = re.findall(r"Webhook URL: `(https://[^`]+)`", platform_sections[title].body)
         assert urls == [f"https://<your-host>/webhooks/{channel}/webhook"], title
-        path = urls[0][len("https://<your-host>"):]
+        path = urls[0][len("https://<your-host>") :]
         assert (path, "POST") in routes, f"{title}: Rasa serves no POST {path}"
         assert (f"/webhooks/{channel}", "GET") in routes, f"{title}: no health check"
         assert f"https://<your-host>/webhooks/{channel}/" in platform_sections[title].body, title
@@ -304,7 +313,7 @@ def test_rasa_substitutes_unquoted_variables_only_and_refuses_unset_ones(tmp_pat
     path.write_text(
         "slack:\n"
         "  plain: ${COPS_TEST_TOKEN}\n"
-        "  double: \"${COPS_TEST_TOKEN}\"\n"
+        '  double: "${COPS_TEST_TOKEN}"\n'
         "  single: '${COPS_TEST_TOKEN}'\n"
         "  part: ${COPS_TEST_TOKEN}/webhooks/slack/webhook\n",
         encoding="utf-8",
@@ -321,6 +330,7 @@ def test_rasa_substitutes_unquoted_variables_only_and_refuses_unset_ones(tmp_pat
 
 
 # --- the project's own credentials.yml ------------------------------------------------------------
+
 
 def test_the_projects_credentials_build_like_rasa_run(no_network):
     credentials = rasa.shared.utils.io.read_config_file(CREDENTIALS)
@@ -348,7 +358,9 @@ def test_the_projects_credentials_build_like_rasa_run(no_network):
     from rasa.core.run import _create_single_channel
 
     assert [type(_create_single_channel(name, settings)) for name, settings in credentials.items()] == [
-        RestChannel, CallbackInput, SocketIOChannel
+        RestChannel,
+        CallbackInput,
+        SocketIOChannel,
     ]
 
     routes = routes_of([rest, callback, socketio])
@@ -359,6 +371,7 @@ def test_the_projects_credentials_build_like_rasa_run(no_network):
 
 
 # --- no secret on the page or in credentials.yml --------------------------------------------------
+
 
 def literal_values(settings, path: str = ""):
     """(key path, value) for every value that is neither a variable nor known to be harmless."""

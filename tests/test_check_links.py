@@ -10,9 +10,9 @@ from http.server import BaseHTTPRequestHandler, ThreadingHTTPServer
 
 import pytest
 import yaml
+from conftest import ROOT, free_port
 
 from content import contact_data
-from conftest import ROOT, free_port
 from scripts.check_links import contact_data_targets
 
 SLOW_PAGE_S = 2.0
@@ -64,7 +64,8 @@ def site():
 def local_environment() -> dict:
     """No proxy, so that 127.0.0.1 is asked directly; no parent make's job server."""
     return {
-        name: value for name, value in os.environ.items()
+        name: value
+        for name, value in os.environ.items()
         if not name.lower().endswith("_proxy") and name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")
     }
 
@@ -72,7 +73,11 @@ def local_environment() -> dict:
 def check_links(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
         [sys.executable, "scripts/check_links.py", *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, env=local_environment(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        env=local_environment(),
     )
 
 
@@ -131,7 +136,11 @@ def test_when_no_link_can_be_reached_it_says_the_network_is_unreachable():
 def test_make_check_links_runs_the_check(site):
     made = subprocess.run(
         ["make", "--no-print-directory", "check-links", f"ARGS={site}/good {site}/missing"],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, env=local_environment(),
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        env=local_environment(),
     )
     assert made.returncode != 0
     assert "1 of 2 links are broken." in made.stdout

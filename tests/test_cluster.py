@@ -39,11 +39,11 @@ from typing import Dict, List, Optional
 
 import aiohttp
 import pytest
-
 from conftest import debian_package, listening_addresses
+from test_load import FALLBACK_PREFIX, QUESTIONS, marker
+
 from scripts import cluster as cluster_module
 from scripts.postgresql import server_bin
-from test_load import FALLBACK_PREFIX, QUESTIONS, marker
 
 VISITORS = 20
 ROUNDS = {"both up": 4, "one of each killed": 8, "restarted": 3}
@@ -72,8 +72,11 @@ def cluster(tmp_path_factory):
     directory = Path(tempfile.mkdtemp(prefix="cops-cluster-"))
     directory.chmod(0o711)
     try:
-        yield cluster_module.start(cluster_module.Ports.free(rasa_servers=2), directory=directory,
-                                   env={"TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_S)})
+        yield cluster_module.start(
+            cluster_module.Ports.free(rasa_servers=2),
+            directory=directory,
+            env={"TICKET_LOCK_LIFETIME": str(LOCK_LIFETIME_S)},
+        )
     finally:
         try:
             cluster_module.stop(directory)
@@ -82,7 +85,9 @@ def cluster(tmp_path_factory):
             kept = tmp_path_factory.getbasetemp() / "cluster-logs"
             shutil.copytree(directory / "logs", kept, dirs_exist_ok=True)
             if (directory / "nginx").exists():
-                shutil.copytree(directory / "nginx", kept / "nginx", dirs_exist_ok=True, ignore=shutil.ignore_patterns("temp"))
+                shutil.copytree(
+                    directory / "nginx", kept / "nginx", dirs_exist_ok=True, ignore=shutil.ignore_patterns("temp")
+                )
             shutil.rmtree(directory, ignore_errors=True)
 
 
@@ -92,6 +97,7 @@ def cluster(tmp_path_factory):
 def lock_store_of(env: Dict[str, str]):
     from rasa.core.lock_store import LockStore
     from rasa.core.utils import read_endpoints_from_path
+
     from scripts.tracker_store_env import apply_tracker_store_defaults
 
     applied = apply_tracker_store_defaults(dict(env))
@@ -111,12 +117,22 @@ def test_with_nothing_set_locks_stay_in_memory():
 def test_the_lock_store_variables_choose_redis():
     from rasa.core.lock_store import RedisLockStore
 
-    store = lock_store_of({"LOCK_STORE_TYPE": "redis", "LOCK_STORE_URL": "127.0.0.1", "LOCK_STORE_PORT": "6390",
-                           "LOCK_STORE_PASSWORD": "not-a-real-one"})
+    store = lock_store_of(
+        {
+            "LOCK_STORE_TYPE": "redis",
+            "LOCK_STORE_URL": "127.0.0.1",
+            "LOCK_STORE_PORT": "6390",
+            "LOCK_STORE_PASSWORD": "not-a-real-one",
+        }
+    )
     assert isinstance(store, RedisLockStore)
     settings = store.red.connection_pool.connection_kwargs
     assert (settings["host"], settings["port"], settings["db"], settings["password"]) == (
-        "127.0.0.1", 6390, 1, "not-a-real-one")
+        "127.0.0.1",
+        6390,
+        1,
+        "not-a-real-one",
+    )
 
 
 def test_redis_without_its_host_is_refused_naming_it():
@@ -180,18 +196,22 @@ class Visitors:
     async def post(self, session: aiohttp.ClientSession, sender: str, turn: Turn) -> None:
         turn.sent_at = time.monotonic()
         try:
-            async with session.post(f"{self.cluster.url}/webhooks/rest/webhook",
-                                    json={"sender": sender, "message": turn.text},
-                                    timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+            async with session.post(
+                f"{self.cluster.url}/webhooks/rest/webhook",
+                json={"sender": sender, "message": turn.text},
+                timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+            ) as response:
                 turn.status, turn.error = response.status, None
                 turn.replies = await response.json(content_type=None) if response.status == 200 else []
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
             turn.status, turn.error = None, f"{type(error).__name__}: {error}"
 
     async def recorded(self, session: aiohttp.ClientSession, sender: str, text: str) -> bool:
-        async with session.get(f"{self.cluster.url}/conversations/{sender}/tracker",
-                               params={"token": self.cluster.token, "include_events": "ALL"},
-                               timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+        async with session.get(
+            f"{self.cluster.url}/conversations/{sender}/tracker",
+            params={"token": self.cluster.token, "include_events": "ALL"},
+            timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S),
+        ) as response:
             response.raise_for_status()
             events = (await response.json())["events"]
         return any(event["event"] == "user" and event.get("text") == text for event in events)
@@ -242,8 +262,10 @@ def answer_problems(turns: List[Turn], fallback_allowed=lambda turn: False) -> L
     return problems
 
 
-ACCESS_LINE = re.compile(r'"(?P<method>\w+) (?P<uri>\S+)" (?P<status>\d+) upstream=(?P<upstream>\S+) '
-                         r'upstream_status=(?P<upstream_status>\S+)')
+ACCESS_LINE = re.compile(
+    r'"(?P<method>\w+) (?P<uri>\S+)" (?P<status>\d+) upstream=(?P<upstream>\S+) '
+    r"upstream_status=(?P<upstream_status>\S+)"
+)
 
 
 REST, ACTIONS = "/webhooks/rest/webhook", "/webhook"
@@ -275,8 +297,8 @@ def stored(cluster: cluster_module.Cluster, senders: Dict[int, str]) -> Dict[str
     """Each visitor's events in PostgreSQL, read directly (not through Rasa), in the order stored."""
     found: Dict[str, List[tuple]] = {sender: [] for sender in senders.values()}
     rows = cluster.postgresql().query(
-        "SELECT sender_id, type_name, data FROM events WHERE sender_id = ANY(%s) ORDER BY id",
-        (list(senders.values()),))
+        "SELECT sender_id, type_name, data FROM events WHERE sender_id = ANY(%s) ORDER BY id", (list(senders.values()),)
+    )
     for sender, kind, data in rows:
         found[sender].append((kind, json.loads(data)))
     return found
@@ -314,7 +336,8 @@ def wait_until_stored(cluster: cluster_module.Cluster, visitors: Visitors, timeo
         events = stored(cluster, visitors.senders)
         complete = all(
             sum(1 for kind, _ in events[sender] if kind == "user") >= len(visitors.turns[v])
-            for v, sender in visitors.senders.items())
+            for v, sender in visitors.senders.items()
+        )
         if complete or time.monotonic() > deadline:
             return events
         time.sleep(1)
@@ -335,9 +358,11 @@ def test_twenty_visitors_lose_and_double_nothing_through_a_killed_rasa_and_actio
     problems = answer_problems(visitors.of_round("both up"))
     assert not problems, "\n".join(problems[:30])
     rasa, actions = served(cluster, mark, REST), served(cluster, mark, ACTIONS)
-    memory = {name: f"{size / 2 ** 20:.0f} MB" for name, size in cluster.memory().items()}
-    report.append(f"both up: {len(visitors.of_round('both up'))} answers in {seconds:.1f} s; "
-                  f"Rasa servers {dict(rasa)}, action servers {dict(actions)}; resident memory {memory}")
+    memory = {name: f"{size / 2**20:.0f} MB" for name, size in cluster.memory().items()}
+    report.append(
+        f"both up: {len(visitors.of_round('both up'))} answers in {seconds:.1f} s; "
+        f"Rasa servers {dict(rasa)}, action servers {dict(actions)}; resident memory {memory}"
+    )
     assert rasa[rasa_1] > 0 and rasa[rasa_2] > 0, f"nginx did not use both Rasa servers: {rasa}"
     assert actions[actions_1] > 0 and actions[actions_2] > 0, f"nor both action servers: {actions}"
 
@@ -370,7 +395,8 @@ def test_twenty_visitors_lose_and_double_nothing_through_a_killed_rasa_and_actio
         f"{sum(t.recorded_before_failure for t in failed)} of them recorded before it died (not resent), "
         f"the rest resent; {sum(t.fallback for t in turns)} fallback answers while locks expired, "
         f"for {len(hit)} visitors; served by {dict(served(cluster, mark, REST))}, "
-        f"actions by {dict(served(cluster, mark, ACTIONS))}")
+        f"actions by {dict(served(cluster, mark, ACTIONS))}"
+    )
     assert not problems, "\n".join(report + problems[:30])
     after_kill = [turn for turn in turns if turn.sent_at > killed_at[0] + 1]
     assert any(turn.answered and not turn.fallback for turn in after_kill), "no real answer after the crash"
@@ -386,8 +412,10 @@ def test_twenty_visitors_lose_and_double_nothing_through_a_killed_rasa_and_actio
     seconds = asyncio.run(visitors.round("restarted"))
     problems = answer_problems(visitors.of_round("restarted"))
     rasa, actions = served(cluster, mark, REST), served(cluster, mark, ACTIONS)
-    report.append(f"restarted in {restart_s:.1f} s: {len(visitors.of_round('restarted'))} answers in "
-                  f"{seconds:.1f} s; Rasa servers {dict(rasa)}, action servers {dict(actions)}")
+    report.append(
+        f"restarted in {restart_s:.1f} s: {len(visitors.of_round('restarted'))} answers in "
+        f"{seconds:.1f} s; Rasa servers {dict(rasa)}, action servers {dict(actions)}"
+    )
     print("\ncluster: " + "\ncluster: ".join(report))
     assert not problems, "\n".join(report + problems[:30])
     assert rasa[rasa_1] > 0, f"the restarted Rasa server took no traffic: {rasa}"
@@ -424,8 +452,9 @@ async def socketio_visitor(cluster: cluster_module.Cluster, address: str, sessio
 
         opened = await poll()
         sid = json.loads(opened[0][1:])["sid"]  # "0{...}": the open packet
-        async with http.post(endpoint, params={"EIO": "4", "transport": "polling", "sid": sid},
-                             data="40") as response:  # connect to the default namespace
+        async with http.post(
+            endpoint, params={"EIO": "4", "transport": "polling", "sid": sid}, data="40"
+        ) as response:  # connect to the default namespace
             assert response.status == 200, (response.status, await response.text())
         assert any(packet.startswith("40") for packet in await poll(sid=sid))
         socket_url = endpoint.replace("http://", "ws://")
@@ -444,8 +473,9 @@ async def socketio_visitor(cluster: cluster_module.Cluster, address: str, sessio
 
             await ws.send_str("42" + json.dumps(["session_request", {"session_id": session_id}]))
             assert await event("session_confirm") == [session_id]
-            await ws.send_str("42" + json.dumps(["user_uttered", {"message": PHONE_QUESTION,
-                                                                  "session_id": session_id}]))
+            await ws.send_str(
+                "42" + json.dumps(["user_uttered", {"message": PHONE_QUESTION, "session_id": session_id}])
+            )
             return (await event("bot_uttered"))[0].get("text", "")
 
 
@@ -455,8 +485,9 @@ def test_socketio_visitors_stay_on_one_server_and_are_spread_over_both(cluster):
     mark = log_size(cluster)
 
     async def all_visitors() -> List[str]:
-        return await asyncio.gather(*(socketio_visitor(cluster, source, f"socket-{run}-{n}")
-                                      for n, source in enumerate(sources)))
+        return await asyncio.gather(
+            *(socketio_visitor(cluster, source, f"socket-{run}-{n}") for n, source in enumerate(sources))
+        )
 
     answers = asyncio.run(asyncio.wait_for(all_visitors(), 120))
     assert all("Response Center" in answer for answer in answers), answers

@@ -40,7 +40,15 @@ def test_the_data_file_holds_the_facts():
 
 def test_every_topic_has_a_confirmed_link():
     data = contact_data.load()
-    assert set(data.topics()) == {"sro_training", "school_safety", "hiring", "dispatch", "nasro", "cops_office", "conference"}
+    assert set(data.topics()) == {
+        "sro_training",
+        "school_safety",
+        "hiring",
+        "dispatch",
+        "nasro",
+        "cops_office",
+        "conference",
+    }
     for topic in data.topics():
         links = data.links_for_topic(topic)
         assert links, topic
@@ -69,16 +77,34 @@ def broken_copy(tmp_path: Path, change) -> Path:
     "change, message",
     [
         (lambda d: d["response_center"].pop("phone"), "response_center.phone: is missing"),
-        (lambda d: d["response_center"].update(phone="call us"), "response_center.phone: 'call us' does not look like a phone number written with hyphens"),
-        (lambda d: d["response_center"].update(email="nobody"), "response_center.email: 'nobody' does not look like an e-mail address"),
-        (lambda d: d["links"]["nasro"].update(url="http://www.nasro.org"), "links.nasro.url: 'http://www.nasro.org' does not look like an https:// address"),
+        (
+            lambda d: d["response_center"].update(phone="call us"),
+            "response_center.phone: 'call us' does not look like a phone number written with hyphens",
+        ),
+        (
+            lambda d: d["response_center"].update(email="nobody"),
+            "response_center.email: 'nobody' does not look like an e-mail address",
+        ),
+        (
+            lambda d: d["links"]["nasro"].update(url="http://www.nasro.org"),
+            "links.nasro.url: 'http://www.nasro.org' does not look like an https:// address",
+        ),
         (lambda d: d["links"]["nasro"].pop("title"), "links.nasro.title: is missing"),
         (lambda d: d["links"]["nasro"].update(confirmed="yes"), "links.nasro.confirmed: must be true or false"),
-        (lambda d: d["links"]["svpp"].update(fallback="supporting_safe_schools"), "links.svpp.fallback: must name a confirmed link"),
+        (
+            lambda d: d["links"]["svpp"].update(fallback="supporting_safe_schools"),
+            "links.svpp.fallback: must name a confirmed link",
+        ),
         (lambda d: d["links"]["chp"].update(topics="hiring"), "links.chp.topics: must be a list of names"),
-        (lambda d: d["links"]["nasro_article"]["mentioned_in"].append("what_is_fax"), "links.nasro_article.mentioned_in: 'what_is_fax' is no question of answers.yml"),
+        (
+            lambda d: d["links"]["nasro_article"]["mentioned_in"].append("what_is_fax"),
+            "links.nasro_article.mentioned_in: 'what_is_fax' is no question of answers.yml",
+        ),
         (lambda d: d.update(fax="202"), "(top level): unknown key 'fax'"),
-        (lambda d: d.update(mailing_address="145 N Street"), "mailing_address: must be a list of at least two address lines"),
+        (
+            lambda d: d.update(mailing_address="145 N Street"),
+            "mailing_address: must be a list of at least two address lines",
+        ),
         (lambda d: d["subscribe"].update(link="nowhere"), "subscribe.link: names no link under links: 'nowhere'"),
     ],
 )
@@ -107,15 +133,21 @@ def digits(text: str) -> str:
 
 def texts_of(conversation: dict, answers: dict, replies_file: dict) -> List[Tuple[str, str]]:
     """(where, text) for every text the assistant may say."""
-    return ([(f"domain/conversation.yml: {path}", text) for path, text in strings_in(conversation.get("responses"), "responses")]
-            + [(f"content/answers.yml: {path}", text) for path, text in strings_in(answers, "")]
-            + [(f"content/replies.yml: {path}", text) for path, text in strings_in(replies_file, "")])
+    return (
+        [
+            (f"domain/conversation.yml: {path}", text)
+            for path, text in strings_in(conversation.get("responses"), "responses")
+        ]
+        + [(f"content/answers.yml: {path}", text) for path, text in strings_in(answers, "")]
+        + [(f"content/replies.yml: {path}", text) for path, text in strings_in(replies_file, "")]
+    )
 
 
 def the_texts(**changed: dict) -> List[Tuple[str, str]]:
     files = {"conversation": CONVERSATION_FILE, "answers": answers.ANSWERS_FILE, "replies_file": replies.REPLIES_FILE}
-    return texts_of(**{name: changed.get(name) or yaml.safe_load(path.read_text(encoding="utf-8"))
-                       for name, path in files.items()})
+    return texts_of(
+        **{name: changed.get(name) or yaml.safe_load(path.read_text(encoding="utf-8")) for name, path in files.items()}
+    )
 
 
 def contact_details_in_responses(texts: List[Tuple[str, str]], data: ContactData) -> List[str]:
@@ -168,10 +200,14 @@ def test_a_response_naming_an_unknown_url_or_phone_fails_naming_it():
 def test_a_reply_repeating_a_known_detail_fails_saying_where_it_belongs():
     data = contact_data.load()
     raw = yaml.safe_load(answers.ANSWERS_FILE.read_text(encoding="utf-8"))
-    raw["answers"]["ask_phone"]["text"]["en"] = f"Call ({data.phone[:3]}) {data.phone[4:]} or see {data.links['chp'].url}/."
+    raw["answers"]["ask_phone"]["text"]["en"] = (
+        f"Call ({data.phone[:3]}) {data.phone[4:]} or see {data.links['chp'].url}/."
+    )
     found = contact_details_in_responses(the_texts(answers=raw), data)
-    advice = ("in content/contact_data.yml: write it only there; a custom action gives it (a {placeholder} in "
-              "content/answers.yml, or action_share_link after the answer; docs/content.md)")
+    advice = (
+        "in content/contact_data.yml: write it only there; a custom action gives it (a {placeholder} in "
+        "content/answers.yml, or action_share_link after the answer; docs/content.md)"
+    )
     assert found == [
         f"content/answers.yml: answers.ask_phone.text.en writes out the URL {data.links['chp'].url}/, which is "
         f"links.chp.url {advice}",
@@ -183,7 +219,10 @@ def test_a_reply_repeating_a_known_detail_fails_saying_where_it_belongs():
 def tracked_files():
     listed = subprocess.run(
         ["git", "ls-files", "--cached", "--others", "--exclude-standard"],
-        cwd=ROOT, capture_output=True, text=True, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        check=True,
     ).stdout.split()
     return [ROOT / name for name in listed if (ROOT / name).is_file()]
 
@@ -223,10 +262,15 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
     broken_copy(tmp_path / "content", lambda d: d["links"]["chp"].update(url="cops.usdoj.gov/chp"))
     started = subprocess.run(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", "0"],
-        cwd=tmp_path, capture_output=True, text=True, timeout=120,
+        cwd=tmp_path,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert started.returncode != 0
-    assert "contact_data.yml: links.chp.url: 'cops.usdoj.gov/chp' does not look like an https:// address" in started.stderr
+    assert (
+        "contact_data.yml: links.chp.url: 'cops.usdoj.gov/chp' does not look like an https:// address" in started.stderr
+    )
 
 
 def broken_answers(tmp_path: Path, change) -> Path:
@@ -242,14 +286,32 @@ def broken_answers(tmp_path: Path, change) -> Path:
     [
         (lambda d: d["answers"]["ask_chp"].pop("title"), "answers.ask_chp.title: must be a non-empty text"),
         (lambda d: d["answers"]["ask_chp"].pop("text"), "answers.ask_chp.text: is missing"),
-        (lambda d: d["answers"]["ask_chp"]["text"].update(fr="Le programme"), "answers.ask_chp.text.fr: is not a language"),
-        (lambda d: d["answers"]["ask_chp"].update(link="chp_page"), "answers.ask_chp.link: names no link under links: in contact_data.yml: 'chp_page'"),
+        (
+            lambda d: d["answers"]["ask_chp"]["text"].update(fr="Le programme"),
+            "answers.ask_chp.text.fr: is not a language",
+        ),
+        (
+            lambda d: d["answers"]["ask_chp"].update(link="chp_page"),
+            "answers.ask_chp.link: names no link under links: in contact_data.yml: 'chp_page'",
+        ),
         (lambda d: d["answers"]["ask_chp"].update(dated="2019"), "answers.ask_chp.dated: must be a list of years"),
         (lambda d: d["answers"]["ask_chp"].update(deadline="May 1"), "answers.ask_chp.deadline: unknown field"),
-        (lambda d: d["answers"]["ask_chp"]["text"].update(en="Call {phone}."), "answers.ask_chp.text.en: only an answer given by an action may have {placeholders}"),
-        (lambda d: d["answers"]["ask_phone"]["text"].update(en="Call {fax}."), "answers.ask_phone.text.en: unknown placeholder {fax}"),
-        (lambda d: d["answers"]["conference_date"]["years"].update({"2018": {"en": "x"}}), "answers.conference_date.years.2018: is not a year"),
-        (lambda d: d["answers"].update({"Ask Fax": {"topic": "contact", "title": "Fax", "text": {"en": "No."}}}), "answers.Ask Fax: a key is written in small letters"),
+        (
+            lambda d: d["answers"]["ask_chp"]["text"].update(en="Call {phone}."),
+            "answers.ask_chp.text.en: only an answer given by an action may have {placeholders}",
+        ),
+        (
+            lambda d: d["answers"]["ask_phone"]["text"].update(en="Call {fax}."),
+            "answers.ask_phone.text.en: unknown placeholder {fax}",
+        ),
+        (
+            lambda d: d["answers"]["conference_date"]["years"].update({"2018": {"en": "x"}}),
+            "answers.conference_date.years.2018: is not a year",
+        ),
+        (
+            lambda d: d["answers"].update({"Ask Fax": {"topic": "contact", "title": "Fax", "text": {"en": "No."}}}),
+            "answers.Ask Fax: a key is written in small letters",
+        ),
     ],
 )
 def test_a_broken_answers_file_is_refused_naming_the_entry(tmp_path, change, message):
@@ -266,8 +328,10 @@ def test_the_resource_topics_are_the_links_topics_and_their_phrases_are_found_lo
     assert table.index("cops training portal") < table.index("cops")
     with pytest.raises(build.TopicsError) as error:
         build.lookup({**phrases, "grants": ["grant page"]}, contact_data.load().topics())
-    assert str(error.value) == ("data/nlu/: `- synonym: grants` is no topic a link answers: add it to a link's "
-                                "`topics:` in content/contact_data.yml, or fix its name")
+    assert str(error.value) == (
+        "data/nlu/: `- synonym: grants` is no topic a link answers: add it to a link's "
+        "`topics:` in content/contact_data.yml, or fix its name"
+    )
     without = {topic: names for topic, names in phrases.items() if topic != "hiring"}
     with pytest.raises(build.TopicsError) as error:
         build.lookup(without, contact_data.load().topics())

@@ -8,9 +8,10 @@ import subprocess
 import sys
 from pathlib import Path
 
+from test_training_data import dialogues, examples, too_few_examples, unanswered_intents
+
 from content import answers as answers_file
 from content import build, contact_data
-from test_training_data import dialogues, examples, too_few_examples, unanswered_intents
 
 ROOT = Path(__file__).resolve().parent.parent
 # What Rasa and the content checks read.
@@ -25,16 +26,27 @@ ENTRY = """
     link: cops_training_portal
 """
 EXAMPLES = [
-    "who runs the cops training portal website", "who operates the training portal", "who is behind the cops training portal",
-    "which organization runs the training portal", "who manages copstrainingportal", "training portal run by who",
-    "who hosts the free online courses", "who is the provider of the cops training portal",
-    "whos in charge of the training portal", "who maintains the cops training portal site",
-    "what group operates the free police courses portal", "is the training portal run by the cops office itself",
-    "who puts on the online cops courses", "who runs the portal with the free courses",
+    "who runs the cops training portal website",
+    "who operates the training portal",
+    "who is behind the cops training portal",
+    "which organization runs the training portal",
+    "who manages copstrainingportal",
+    "training portal run by who",
+    "who hosts the free online courses",
+    "who is the provider of the cops training portal",
+    "whos in charge of the training portal",
+    "who maintains the cops training portal site",
+    "what group operates the free police courses portal",
+    "is the training portal run by the cops office itself",
+    "who puts on the online cops courses",
+    "who runs the portal with the free courses",
     "company behind the cops training portal",
 ]
-HELD_OUT = ["who actually operates the cops training portal", "which outfit manages the free courses portal",
-            "the training portal, who runs that"]
+HELD_OUT = [
+    "who actually operates the cops training portal",
+    "which outfit manages the free courses portal",
+    "the training portal, who runs that",
+]
 
 
 def copy_of_the_project(tmp_path: Path) -> Path:
@@ -67,10 +79,14 @@ def changed_files(copy: Path) -> list:
 def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(tmp_path):
     copy = copy_of_the_project(tmp_path)
     append(copy / "content" / "answers.yml", ENTRY)
-    append(copy / "data" / "nlu" / "sro_training.yml",
-           "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in EXAMPLES))
-    append(copy / "tests" / "nlu_holdout.yml",
-           "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in HELD_OUT))
+    append(
+        copy / "data" / "nlu" / "sro_training.yml",
+        "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in EXAMPLES),
+    )
+    append(
+        copy / "tests" / "nlu_holdout.yml",
+        "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in HELD_OUT),
+    )
     assert changed_files(copy) == ["content/answers.yml", "data/nlu/sro_training.yml", "tests/nlu_holdout.yml"]
 
     # make train's first step: the content checked and written as the domain and rules.
@@ -85,11 +101,29 @@ def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(
     assert unanswered_intents(intents, dialogues(sorted((copy / "data").glob("*.yml")))) == []
 
     validated = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
-         "--domain", "domain", "--data", "data", "--config", "config.yml"],
-        cwd=copy, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--domain",
+            "domain",
+            "--data",
+            "data",
+            "--config",
+            "config.yml",
+        ],
+        cwd=copy,
+        capture_output=True,
+        text=True,
+        timeout=300,
         env=dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false"),
     )
     assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
     rules = (copy / "data" / "answers.generated.yml").read_text(encoding="utf-8")
-    assert "- intent: training_portal_runner\n  - action: utter_training_portal_runner\n  - action: action_share_link" in rules
+    assert (
+        "- intent: training_portal_runner\n  - action: utter_training_portal_runner\n  - action: action_share_link"
+        in rules
+    )

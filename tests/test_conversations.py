@@ -6,10 +6,9 @@ import uuid
 import pytest
 import requests
 import yaml
+from conftest import ROOT
 from rasa.shared.core.events import UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
-
-from conftest import ROOT
 
 CONVERSATIONS = yaml.safe_load((ROOT / "tests" / "test_conversations.yml").read_text(encoding="utf-8"))["conversations"]
 
@@ -17,8 +16,9 @@ CONVERSATIONS = yaml.safe_load((ROOT / "tests" / "test_conversations.yml").read_
 def understood(assistant, sender: str) -> str:
     """The intent of the visitor's latest message, as the conversation keeps it (after the
     two-stage fallback has taken back what it replaced)."""
-    answer = requests.get(f"{assistant.url}/conversations/{sender}/tracker", params={"token": assistant.token},
-                          timeout=10)
+    answer = requests.get(
+        f"{assistant.url}/conversations/{sender}/tracker", params={"token": assistant.token}, timeout=10
+    )
     answer.raise_for_status()
     tracker = DialogueStateTracker.from_dict(sender, answer.json()["events"])
     users = [event for event in tracker.applied_events() if isinstance(event, UserUttered)]

@@ -13,7 +13,6 @@ from urllib.parse import urlsplit
 
 import pytest
 import yaml
-
 from conftest import ROOT, debian_package
 
 DEPLOY = ROOT / "deploy"
@@ -77,7 +76,8 @@ def test_the_rasa_port_is_the_same_everywhere():
 def test_compose_uses_the_project_s_stores_with_only_the_action_endpoint_moved():
     compose_endpoints = yaml.safe_load((DEPLOY / "endpoints.yml").read_text(encoding="utf-8"))
     assert {key: value for key, value in compose_endpoints.items() if key != "action_endpoint"} == {
-        key: value for key, value in ENDPOINTS.items() if key != "action_endpoint"}
+        key: value for key, value in ENDPOINTS.items() if key != "action_endpoint"
+    }
     environment = SERVICES["rasa"]["environment"]
     # Every variable endpoints.yml names, set for the Rasa servers: PostgreSQL and Redis.
     named = set(re.findall(r"\$\{(\w+)\}", (ROOT / "endpoints.yml").read_text(encoding="utf-8")))
@@ -125,8 +125,12 @@ def secrets_written(node, path="") -> list:
         for key, value in node.items():
             where = f"{path}.{key}"
             names_where = str(key).startswith("existingSecret")  # a Secret's name or key, not its value
-            if (SECRET_KEY.search(str(key)) and not names_where and isinstance(value, (str, int))
-                    and not FROM_ENVIRONMENT.match(str(value))):
+            if (
+                SECRET_KEY.search(str(key))
+                and not names_where
+                and isinstance(value, (str, int))
+                and not FROM_ENVIRONMENT.match(str(value))
+            ):
                 found.append(f"{where}: {value!r}")
             found += secrets_written(value, where)
     elif isinstance(node, list):
@@ -135,8 +139,9 @@ def secrets_written(node, path="") -> list:
     return found
 
 
-@pytest.mark.parametrize("document", ["docker-compose.yml", "endpoints.yml", "helm/rasa-values.yaml",
-                                      "helm/action-server-values.yaml"])
+@pytest.mark.parametrize(
+    "document", ["docker-compose.yml", "endpoints.yml", "helm/rasa-values.yaml", "helm/action-server-values.yaml"]
+)
 def test_no_secret_is_written_in_the_deploy_files(document):
     assert secrets_written(yaml.safe_load((DEPLOY / document).read_text(encoding="utf-8"))) == []
 
@@ -170,7 +175,13 @@ def test_the_shared_nginx_rules_pass_nginx_s_check_as_compose_renders_them(tmp_p
     (tmp_path / "default.conf").write_text(rendered, encoding="utf-8")
     (tmp_path / "nginx.conf").write_text(
         f"pid {tmp_path / 'nginx.pid'};\nerror_log {tmp_path / 'error.log'};\nevents {{}}\n"
-        f"http {{ include {tmp_path / 'default.conf'}; }}\n", encoding="utf-8")
-    checked = subprocess.run([str(nginx), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"),
-                              "-e", str(tmp_path / "error.log")], capture_output=True, text=True, timeout=30)
+        f"http {{ include {tmp_path / 'default.conf'}; }}\n",
+        encoding="utf-8",
+    )
+    checked = subprocess.run(
+        [str(nginx), "-t", "-p", str(tmp_path), "-c", str(tmp_path / "nginx.conf"), "-e", str(tmp_path / "error.log")],
+        capture_output=True,
+        text=True,
+        timeout=30,
+    )
     assert checked.returncode == 0, checked.stderr

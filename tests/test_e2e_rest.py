@@ -8,7 +8,6 @@ import uuid
 
 import pytest
 import requests
-
 from conftest import ROOT, Assistant, port_is_open
 
 
@@ -93,16 +92,20 @@ def test_conversations_are_kept_in_the_tracker_store(assistant):
     sender = f"e2e-{uuid.uuid4()}"
     assistant.ask("where was the nasro 2019 conference held?", sender)
     with sqlite3.connect(assistant.db) as db:
-        kinds = [row[0] for row in db.execute(
-            "SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,)
-        )]
+        kinds = [
+            row[0] for row in db.execute("SELECT type_name FROM events WHERE sender_id = ? ORDER BY id", (sender,))
+        ]
     assert "user" in kinds and "bot" in kinds
 
 
 def test_the_command_line_client_prints_the_reply(assistant):
     printed = subprocess.run(
         [sys.executable, "scripts/ask.py", "--url", assistant.url, "what is the response center phone number?"],
-        cwd=ROOT, capture_output=True, text=True, timeout=60, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=60,
+        check=True,
     ).stdout
     assert "800-421-6770" in printed
     assert "[The Response Center's e-mail address] -> /ask_email" in printed

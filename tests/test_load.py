@@ -41,35 +41,41 @@ FALLBACK_PREFIX = "Sorry, I can't answer that right now"
 # (intent, phrasings, a fact its answer states). Contact questions are answered by custom actions
 # (action server); facts by a domain response followed by a custom action's "More information"
 # link; greetings and thanks by a domain response alone.
-GREETINGS = ("greet", ["hi there", "hello!", "good morning", "hey there", "good afternoon"],
-             "virtual assistant")
+GREETINGS = ("greet", ["hi there", "hello!", "good morning", "hey there", "good afternoon"], "virtual assistant")
 THANKS = ("thank", ["thanks", "thank you", "thanks a lot", "thanks for the help"], "You're welcome")
 QUESTIONS = [
-    ("ask_phone", ["what is the response center phone number?", "give me the phone number"],
-     "800-421-6770"),
-    ("conference_openers", ["who opened the 2019 conference", "who opened the nasro conference in 2019"],
-     "Jeremy Pruitt"),
-    ("ask_email", ["how do i email the cops office with a question", "what's the email address for questions"],
-     "AskCopsRC@usdoj.gov"),
-    ("what_is_sro", ["what is a school resource officer?", "what does a school resource officer do"],
-     "sworn law enforcement officer"),
-    ("ask_address", ["what's your mailing address", "what is your postal address"],
-     "145 N Street, N.E."),
-    ("conference_attendance", ["how many people attended the nasro conference",
-                               "how many people went to the nasro conference"],
-     "2,100"),
-    ("ask_hours", ["what are the response center's hours", "when is the response center open"],
-     "Monday to Friday"),
-    ("cops_created", ["when was the cops office created", "what year was the cops office established"],
-     "1994"),
-    ("ask_contact", ["what are all the ways to reach you", "how can i contact the cops office"],
-     "Here's how to reach the COPS Office"),
-    ("conference_location", ["where did the nasro conference take place"],
-     "Pigeon Forge, Tennessee"),
-    ("ask_feedback_email", ["where do i send feedback about the dispatch newsletter"],
-     "CPDispatch@usdoj.gov"),
-    ("what_is_nasro", ["what is nasro", "tell me about nasro"],
-     "National Association of School Resource Officers"),
+    ("ask_phone", ["what is the response center phone number?", "give me the phone number"], "800-421-6770"),
+    (
+        "conference_openers",
+        ["who opened the 2019 conference", "who opened the nasro conference in 2019"],
+        "Jeremy Pruitt",
+    ),
+    (
+        "ask_email",
+        ["how do i email the cops office with a question", "what's the email address for questions"],
+        "AskCopsRC@usdoj.gov",
+    ),
+    (
+        "what_is_sro",
+        ["what is a school resource officer?", "what does a school resource officer do"],
+        "sworn law enforcement officer",
+    ),
+    ("ask_address", ["what's your mailing address", "what is your postal address"], "145 N Street, N.E."),
+    (
+        "conference_attendance",
+        ["how many people attended the nasro conference", "how many people went to the nasro conference"],
+        "2,100",
+    ),
+    ("ask_hours", ["what are the response center's hours", "when is the response center open"], "Monday to Friday"),
+    ("cops_created", ["when was the cops office created", "what year was the cops office established"], "1994"),
+    (
+        "ask_contact",
+        ["what are all the ways to reach you", "how can i contact the cops office"],
+        "Here's how to reach the COPS Office",
+    ),
+    ("conference_location", ["where did the nasro conference take place"], "Pigeon Forge, Tennessee"),
+    ("ask_feedback_email", ["where do i send feedback about the dispatch newsletter"], "CPDispatch@usdoj.gov"),
+    ("what_is_nasro", ["what is nasro", "tell me about nasro"], "National Association of School Resource Officers"),
 ]
 
 
@@ -83,7 +89,7 @@ class Message:
 
 
 def marker(visitor: int, turn: int) -> str:
-    """"(ref Gd)": visitor 7 (G), its message 4 (d).
+    """ "(ref Gd)": visitor 7 (G), its message 4 (d).
 
     Letters, not digits: DIET reads digits (2019, 911, 800-...) and a marker like "(ref 07-04)"
     tipped short messages ("hi there", "what is nasro") into other intents or the fallback.
@@ -116,20 +122,21 @@ class Exchange:
     seconds: float = 0.0
 
 
-async def visit(session: aiohttp.ClientSession, webhook: str, sender: str, visitor: int,
-                start: asyncio.Event) -> List[Exchange]:
+async def visit(
+    session: aiohttp.ClientSession, webhook: str, sender: str, visitor: int, start: asyncio.Event
+) -> List[Exchange]:
     """One visitor: its messages one after the other, each sent when the previous one is answered."""
     exchanges = []
     await start.wait()
     for message in conversation(visitor):
         exchange = Exchange(message)
         exchanges.append(exchange)
-        body = {"sender": sender, "message": message.text,
-                "metadata": {"load_test": marker(visitor, message.turn)}}
+        body = {"sender": sender, "message": message.text, "metadata": {"load_test": marker(visitor, message.turn)}}
         started = time.monotonic()
         try:
-            async with session.post(webhook, json=body,
-                                    timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)) as response:
+            async with session.post(
+                webhook, json=body, timeout=aiohttp.ClientTimeout(total=REQUEST_TIMEOUT_S)
+            ) as response:
                 exchange.status = response.status
                 exchange.replies = await response.json(content_type=None)
         except (aiohttp.ClientError, asyncio.TimeoutError, ValueError) as error:
@@ -144,8 +151,7 @@ async def visit_all(webhook: str, senders: Dict[int, str]) -> Dict[int, List[Exc
     start = asyncio.Event()
     connector = aiohttp.TCPConnector(limit=VISITORS)
     async with aiohttp.ClientSession(connector=connector) as session:
-        tasks = {v: asyncio.ensure_future(visit(session, webhook, sender, v, start))
-                 for v, sender in senders.items()}
+        tasks = {v: asyncio.ensure_future(visit(session, webhook, sender, v, start)) for v, sender in senders.items()}
         start.set()  # every visitor sends its first message at the same moment
         await asyncio.wait_for(asyncio.gather(*tasks.values()), EXCHANGE_TIMEOUT_S)
         return {v: task.result() for v, task in tasks.items()}
@@ -172,11 +178,14 @@ def http_problems(exchanges: List[Exchange], sender: str) -> List[str]:
             problems.append(f"{where}: the fallback answer after {exchange.seconds:.1f} s: {texts!r}")
             continue
         if any(reply.get("recipient_id") != sender for reply in replies):
-            problems.append(f"{where}: a reply addressed to another conversation: "
-                            f"{[reply.get('recipient_id') for reply in replies]}")
+            problems.append(
+                f"{where}: a reply addressed to another conversation: "
+                f"{[reply.get('recipient_id') for reply in replies]}"
+            )
         if not any(exchange.message.fact in text for text in texts):
-            problems.append(f"{where}: expected {exchange.message.intent}'s fact "
-                            f"{exchange.message.fact!r}, got {texts!r}")
+            problems.append(
+                f"{where}: expected {exchange.message.intent}'s fact {exchange.message.fact!r}, got {texts!r}"
+            )
     return problems
 
 
@@ -201,8 +210,10 @@ def stored_problems(events: List[tuple], exchanges: List[Exchange], sender: str)
             message = exchanges[len(recorded) - 1].message
             expected = marker(message.visitor, message.turn)
             if (event.get("metadata") or {}).get("load_test") != expected:
-                problems.append(f"{sender}: user message {len(recorded)} stored with metadata "
-                                f"{event.get('metadata')!r}, sent {{'load_test': {expected!r}}}")
+                problems.append(
+                    f"{sender}: user message {len(recorded)} stored with metadata "
+                    f"{event.get('metadata')!r}, sent {{'load_test': {expected!r}}}"
+                )
         elif kind == "bot" and recorded:
             recorded[-1].append(event.get("text") or "")
         elif kind == "bot":
@@ -214,8 +225,10 @@ def stored_problems(events: List[tuple], exchanges: List[Exchange], sender: str)
     for exchange, bot_texts in zip(exchanges, recorded):
         received = [reply.get("text") or "" for reply in exchange.replies]
         if bot_texts != received:
-            problems.append(f"{sender} turn {exchange.message.turn} {exchange.message.text!r}: "
-                            f"stored bot replies {bot_texts!r}, received over HTTP {received!r}")
+            problems.append(
+                f"{sender} turn {exchange.message.turn} {exchange.message.text!r}: "
+                f"stored bot replies {bot_texts!r}, received over HTTP {received!r}"
+            )
     return problems
 
 
@@ -224,8 +237,10 @@ def summary(results: Dict[int, List[Exchange]], wall_s: float) -> str:
     if not seconds:
         return "no request was made"
     p95 = seconds[min(len(seconds) - 1, int(0.95 * len(seconds)))]
-    return (f"{len(seconds)} requests from {len(results)} visitors in {wall_s:.1f} s; per request "
-            f"median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s, max {seconds[-1]:.2f} s")
+    return (
+        f"{len(seconds)} requests from {len(results)} visitors in {wall_s:.1f} s; per request "
+        f"median {statistics.median(seconds):.2f} s, p95 {p95:.2f} s, max {seconds[-1]:.2f} s"
+    )
 
 
 def test_concurrent_visitors_each_get_their_own_answers_and_their_own_conversation(assistant):
@@ -235,8 +250,9 @@ def test_concurrent_visitors_each_get_their_own_answers_and_their_own_conversati
     assert len(every_text) == VISITORS * MESSAGES_PER_VISITOR, "the markers must make every message unique"
 
     with sqlite3.connect(assistant.db, timeout=30) as db:
-        before = {json.loads(data).get("text") for (data,) in
-                  db.execute("SELECT data FROM events WHERE type_name = 'user'")}
+        before = {
+            json.loads(data).get("text") for (data,) in db.execute("SELECT data FROM events WHERE type_name = 'user'")
+        }
     assert not before & every_text, "the tracker store must not hold these messages before the test"
 
     webhook = f"{assistant.url}/webhooks/rest/webhook"

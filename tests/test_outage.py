@@ -16,8 +16,8 @@ import uuid
 import pytest
 import requests
 import yaml
-
 from conftest import ROOT, free_port, port_is_open, process_tree
+
 from scripts.tracker_store_env import apply_tracker_store_defaults
 
 PHONE = "800-421-6770"
@@ -72,10 +72,23 @@ def rasa_without_actions(tmp_path_factory):
     log = tmp / "rasa.log"
     with log.open("w") as output:
         rasa = subprocess.Popen(
-            [str(ROOT / ".venv" / "bin" / "rasa"), "run", "--model", "models/cops.tar.gz",
-             "--endpoints", str(tmp / "endpoints.yml"), "--credentials", "credentials.yml",
-             "--interface", "127.0.0.1", "--port", str(rasa_port)],
-            cwd=ROOT, stdout=output, stderr=subprocess.STDOUT,
+            [
+                str(ROOT / ".venv" / "bin" / "rasa"),
+                "run",
+                "--model",
+                "models/cops.tar.gz",
+                "--endpoints",
+                str(tmp / "endpoints.yml"),
+                "--credentials",
+                "credentials.yml",
+                "--interface",
+                "127.0.0.1",
+                "--port",
+                str(rasa_port),
+            ],
+            cwd=ROOT,
+            stdout=output,
+            stderr=subprocess.STDOUT,
             # endpoints.yml names the lock store's variables too: their defaults, an in-memory lock.
             env=apply_tracker_store_defaults(dict(os.environ, RASA_TELEMETRY_ENABLED="false")),
         )
@@ -127,8 +140,10 @@ def test_action_server_stopped_hanging_then_back(rasa_without_actions):
     # Back again: the next question is answered normally, without restarting anything.
     actions = subprocess.Popen(
         [sys.executable, "-m", "rasa_sdk", "--actions", "actions", "--port", str(actions_port)],
-        cwd=ROOT, env=dict(os.environ, SANIC_HOST="127.0.0.1"),
-        stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL,
+        cwd=ROOT,
+        env=dict(os.environ, SANIC_HOST="127.0.0.1"),
+        stdout=subprocess.DEVNULL,
+        stderr=subprocess.DEVNULL,
     )
     try:
         wait_for(f"http://127.0.0.1:{actions_port}/health", actions, None)

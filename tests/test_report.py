@@ -12,20 +12,25 @@ from datetime import datetime, timedelta
 
 import pytest
 import yaml
+from conftest import ROOT
 from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLReader
 
-from conftest import ROOT
 from scripts import report
 
-WEATHER = ["What's the weather like in Paris?", "what's the weather like in paris", "WHAT'S THE WEATHER  LIKE IN PARIS!!!"]
+WEATHER = [
+    "What's the weather like in Paris?",
+    "what's the weather like in paris",
+    "WHAT'S THE WEATHER  LIKE IN PARIS!!!",
+]
 GIBBERISH = "sdfkj qqq wxyz"
 PRIVATE = "i lost my dog, write me at jane.doe@example.com or 555-010-0199"
 UNDERSTOOD = "what is the phone number of the response center"
 FIRST_TRY = "blorf snaggle wump"
 LATER = "can you recommend a good pizza place"
-DOMAIN_INTENTS = set(yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["intents"]) | set(
-    yaml.safe_load((ROOT / "content" / "answers.yml").read_text(encoding="utf-8"))["answers"])
+DOMAIN_INTENTS = set(
+    yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["intents"]
+) | set(yaml.safe_load((ROOT / "content" / "answers.yml").read_text(encoding="utf-8"))["answers"])
 
 
 def next_second() -> str:
@@ -39,6 +44,7 @@ def next_second() -> str:
 def conversations(assistant):
     """Visitors talking to the running assistant; returns the --since dates before and after the
     last visitor. Other tests' conversations in the same store came before the first date."""
+
     def visitor(*messages: str) -> None:
         sender = f"report-{uuid.uuid4()}"
         for message in messages:
@@ -61,7 +67,10 @@ def conversations(assistant):
 def run_report(assistant, *args: str) -> subprocess.CompletedProcess:
     finished = subprocess.run(
         [sys.executable, "scripts/report.py", "--endpoints", str(assistant.endpoints), *args],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert finished.returncode == 0, finished.stderr[-3000:]
     return finished
@@ -70,8 +79,7 @@ def run_report(assistant, *args: str) -> subprocess.CompletedProcess:
 def table(stdout: str) -> list:
     """The printed Markdown table's rows as [count, text, first seen, last seen, guess, confidence, why]."""
     header, _, *rows = [
-        [cell.strip() for cell in line.strip("|").split(" | ")]
-        for line in stdout.splitlines() if line.startswith("| ")
+        [cell.strip() for cell in line.strip("|").split(" | ")] for line in stdout.splitlines() if line.startswith("| ")
     ]
     assert header == report.TABLE_HEADER
     return rows
@@ -81,7 +89,10 @@ def test_the_unanswered_questions_are_listed_grouped_and_counted_most_asked_firs
     start, _ = conversations
     made = subprocess.run(
         ["make", "--no-print-directory", "report", f"ARGS=--endpoints {assistant.endpoints} --since {start}"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
         env={name: value for name, value in os.environ.items() if name not in ("MAKEFLAGS", "MFLAGS", "MAKELEVEL")},
     )
     assert made.returncode == 0, made.stderr[-3000:]
@@ -134,13 +145,35 @@ def test_the_nlu_stub_passes_rasa_data_validate_with_the_projects_data(assistant
     path = tmp_path / "to_label.yml"
     run_report(assistant, "--since", start, "--nlu", str(path))
     stub = RasaYAMLReader().read(path)
-    assert {message.get("text") for message in stub.intent_examples} == {WEATHER[0], GIBBERISH, PRIVATE, FIRST_TRY, LATER}
+    assert {message.get("text") for message in stub.intent_examples} == {
+        WEATHER[0],
+        GIBBERISH,
+        PRIVATE,
+        FIRST_TRY,
+        LATER,
+    }
     assert stub.intents <= DOMAIN_INTENTS
     # as staff will use it: next to the training data, which must stay free of warnings
     validated = subprocess.run(
-        [sys.executable, "-m", "rasa", "data", "validate", "--fail-on-warnings",
-         "--data", "data", str(path), "--domain", "domain", "--config", "config.yml"],
-        cwd=ROOT, capture_output=True, text=True, timeout=300,
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--data",
+            "data",
+            str(path),
+            "--domain",
+            "domain",
+            "--config",
+            "config.yml",
+        ],
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=300,
     )
     assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
 
@@ -159,7 +192,10 @@ def test_redact_masks_e_mail_addresses_and_phone_numbers(assistant, conversation
 def test_bad_options_and_a_missing_store_are_refused_plainly(assistant, tmp_path):
     wrong = subprocess.run(
         [sys.executable, "scripts/report.py", "--endpoints", str(assistant.endpoints), "--since", "yesterday"],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert wrong.returncode == 2
     assert "'yesterday' is neither a time span (30m, 12h, 7d, 2w) nor a date" in wrong.stderr
@@ -170,7 +206,10 @@ def test_bad_options_and_a_missing_store_are_refused_plainly(assistant, tmp_path
     elsewhere.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
     missing = subprocess.run(
         [sys.executable, "scripts/report.py", "--endpoints", str(elsewhere)],
-        cwd=ROOT, capture_output=True, text=True, timeout=180,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=180,
     )
     assert missing.returncode == 1
     assert f"no conversations yet: {tmp_path / 'none.db'} does not exist" in missing.stderr
@@ -179,22 +218,28 @@ def test_bad_options_and_a_missing_store_are_refused_plainly(assistant, tmp_path
 
 # --- the rules, on events and texts made here -------------------------------------------------
 
+
 def said(text: str, intent: str, confidence: float, *then: str) -> list:
     ranking = [{"name": intent, "confidence": confidence}]
-    message = UserUttered(text, {"name": intent, "confidence": confidence},
-                          parse_data={"intent": ranking[0], "intent_ranking": ranking})
+    message = UserUttered(
+        text, {"name": intent, "confidence": confidence}, parse_data={"intent": ranking[0], "intent_ranking": ranking}
+    )
     return [message, *(ActionExecuted(action) for action in then)]
 
 
 def test_low_confidence_and_the_core_fallback_count_as_unanswered_even_without_nlu_fallback():
-    events = (said("what about grants", "ask_chp", 0.42, "utter_ask_chp")
-              + said("what is nasro", "what_is_nasro", 0.97, "utter_what_is_nasro")
-              + said("tell me everything", "help", 0.9, "action_default_fallback")
-              + said("what does the basic course cost", "unknown_fact", 0.9, "action_give_unknown"))
+    events = (
+        said("what about grants", "ask_chp", 0.42, "utter_ask_chp")
+        + said("what is nasro", "what_is_nasro", 0.97, "utter_what_is_nasro")
+        + said("tell me everything", "help", 0.9, "action_default_fallback")
+        + said("what does the basic course cost", "unknown_fact", 0.9, "action_give_unknown")
+    )
     found = list(report.unanswered_in(events, threshold=0.5))
     assert [(message.text, message.why) for message in found] == [
-        ("what about grants", "low confidence"), ("tell me everything", "fallback"),
-        ("what does the basic course cost", "not in the facts")]
+        ("what about grants", "low confidence"),
+        ("tell me everything", "fallback"),
+        ("what does the basic course cost", "not in the facts"),
+    ]
 
 
 def test_near_identical_texts_are_one_group_but_different_emoji_are_not():
@@ -202,8 +247,18 @@ def test_near_identical_texts_are_one_group_but_different_emoji_are_not():
     assert report.normalised("👍") != report.normalised("🙂")
 
 
-@pytest.mark.parametrize("phone", ["555-010-0199", "(555) 010-0199", "555.010.0199", "+1 555 010 0199",
-                                   "1-555-010-0199", "5550100199", "+44 20 7946 0958"])
+@pytest.mark.parametrize(
+    "phone",
+    [
+        "555-010-0199",
+        "(555) 010-0199",
+        "555.010.0199",
+        "+1 555 010 0199",
+        "1-555-010-0199",
+        "5550100199",
+        "+44 20 7946 0958",
+    ],
+)
 def test_redaction_masks_phone_numbers_however_written(phone):
     assert report.redacted(f"call {phone} today") == "call [phone] today"
 
@@ -212,11 +267,14 @@ def test_redaction_keeps_years_and_counts():
     assert report.redacted("the 2019-2020 conference had 2,100 people") == "the 2019-2020 conference had 2,100 people"
 
 
-@pytest.mark.parametrize("pipeline, threshold", [
-    ("- name: DIETClassifier\n- name: FallbackClassifier\n  threshold: 0.7\n", 0.7),
-    ("- name: FallbackClassifier\n", 0.3),  # Rasa's default
-    ("- name: DIETClassifier\n", 0.3),
-])
+@pytest.mark.parametrize(
+    "pipeline, threshold",
+    [
+        ("- name: DIETClassifier\n- name: FallbackClassifier\n  threshold: 0.7\n", 0.7),
+        ("- name: FallbackClassifier\n", 0.3),  # Rasa's default
+        ("- name: DIETClassifier\n", 0.3),
+    ],
+)
 def test_the_threshold_is_the_fallback_classifiers_in_the_config(tmp_path, pipeline, threshold):
     config = tmp_path / "config.yml"
     config.write_text("pipeline:\n" + pipeline, encoding="utf-8")

@@ -27,8 +27,8 @@ from typing import Callable, List
 
 import pytest
 import requests
-
 from conftest import ROOT, Assistant, debian_package, free_port
+
 from scripts.postgresql import PostgreSQL, Row, server_bin
 from scripts.tracker_store_env import apply_tracker_store_defaults
 
@@ -38,6 +38,7 @@ QUESTIONS = [
     ("who opened the 2019 conference", "Phil Keith"),
 ]
 FOLLOW_UP = ("how many people attended the nasro conference", "2,100")
+
 
 @dataclass
 class Store:
@@ -119,7 +120,7 @@ def test_a_conversation_goes_on_after_a_restart(store, tmp_path):
 
     # The old events come first, unchanged; then the follow-up's, in the same session.
     assert after[: len(before)] == before
-    added = after[len(before):]
+    added = after[len(before) :]
     assert [event.get("text") for event in added if event["event"] == "user"] == [question]
     assert "session_started" not in [event["event"] for event in added]
     # In the database: the old rows kept their ids and data, the new ones follow, none twice.
@@ -149,11 +150,16 @@ def test_with_nothing_set_conversations_go_to_sqlite_in_var():
 
 
 def test_what_is_set_is_kept_and_what_postgresql_lacks_is_named():
-    given = {"TRACKER_STORE_DIALECT": "postgresql", "TRACKER_STORE_URL": "127.0.0.1",
-             "TRACKER_STORE_PORT": "5433", "TRACKER_STORE_DB": "rasa"}
+    given = {
+        "TRACKER_STORE_DIALECT": "postgresql",
+        "TRACKER_STORE_URL": "127.0.0.1",
+        "TRACKER_STORE_PORT": "5433",
+        "TRACKER_STORE_DB": "rasa",
+    }
     applied = apply_tracker_store_defaults(dict(given))
     assert {name: value for name, value in applied.items() if name.startswith("TRACKER_STORE_")} == dict(
-        given, TRACKER_STORE_USER="", TRACKER_STORE_PASSWORD="")
+        given, TRACKER_STORE_USER="", TRACKER_STORE_PASSWORD=""
+    )
     with pytest.raises(SystemExit, match="needs TRACKER_STORE_PORT and TRACKER_STORE_DB"):
         apply_tracker_store_defaults({"TRACKER_STORE_DIALECT": "postgresql"})
 

@@ -5,7 +5,6 @@ import uuid
 
 import pytest
 import requests
-
 from conftest import ROOT, listening_addresses
 
 
@@ -64,8 +63,18 @@ def test_logs_do_not_contain_what_visitors_type(assistant):
 
 
 @pytest.mark.parametrize(
-    "path", [".venv/bin/python", "models/cops.tar.gz", "var/conversations.db", "var/auth-token", ".env",
-             ".env.production", "anything.db", "web/node_modules/rasa-webchat/lib/index.js", "results/x.json"],
+    "path",
+    [
+        ".venv/bin/python",
+        "models/cops.tar.gz",
+        "var/conversations.db",
+        "var/auth-token",
+        ".env",
+        ".env.production",
+        "anything.db",
+        "web/node_modules/rasa-webchat/lib/index.js",
+        "results/x.json",
+    ],
 )
 def test_local_and_generated_files_are_never_committed(path):
     ignored = subprocess.run(["git", "check-ignore", "--quiet", "--no-index", path], cwd=ROOT)
@@ -79,9 +88,15 @@ def test_a_token_that_begins_with_a_dash_is_still_the_token_rasa_reads():
 
     from scripts import serve
 
-    command = serve.rasa_run_command(ROOT / "models" / "cops.tar.gz", ROOT / "endpoints.yml",
-                                     ROOT / "credentials.yml", "127.0.0.1", 5005, ["http://localhost:8080"],
-                                     "-OBHXGaqd2p1tLFn")
+    command = serve.rasa_run_command(
+        ROOT / "models" / "cops.tar.gz",
+        ROOT / "endpoints.yml",
+        ROOT / "credentials.yml",
+        "127.0.0.1",
+        5005,
+        ["http://localhost:8080"],
+        "-OBHXGaqd2p1tLFn",
+    )
     arguments = create_argument_parser().parse_args(command[1:])
     assert arguments.auth_token == "-OBHXGaqd2p1tLFn"
     assert arguments.enable_api

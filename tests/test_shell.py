@@ -45,7 +45,6 @@ from urllib.parse import urlsplit
 import pexpect
 import pytest
 import yaml
-
 from conftest import ROOT, listening_addresses, port_is_open, process_tree, processes
 
 PYTHON = ROOT / ".venv" / "bin" / "python"
@@ -135,8 +134,14 @@ class ShellSession:
         env[MARK] = uuid.uuid4().hex
         self.mark = f"{MARK}={env[MARK]}"
         self.child = pexpect.spawn(
-            "make", ["shell"], cwd=str(ROOT), env=env, encoding="utf-8",
-            codec_errors="replace", timeout=STARTUP_TIMEOUT_S, dimensions=(40, 200),
+            "make",
+            ["shell"],
+            cwd=str(ROOT),
+            env=env,
+            encoding="utf-8",
+            codec_errors="replace",
+            timeout=STARTUP_TIMEOUT_S,
+            dimensions=(40, 200),
         )
         self.child.logfile_read = self.log
 
@@ -245,10 +250,14 @@ def check_make_shell_can_run() -> int:
         )
     stale = subprocess.run(
         ["make", "--question", ".venv/bin/.installed", "models/cops.tar.gz"],
-        cwd=ROOT, env=staff_environment(), capture_output=True,
+        cwd=ROOT,
+        env=staff_environment(),
+        capture_output=True,
     )
     if stale.returncode != 0:
-        pytest.skip("the model or .venv is out of date, so `make shell` would retrain/reinstall first: run `make train`")
+        pytest.skip(
+            "the model or .venv is out of date, so `make shell` would retrain/reinstall first: run `make train`"
+        )
     return now_ticks()
 
 
@@ -268,12 +277,20 @@ def own_action_server(begin_ticks, tmp_path):
     log = (tmp_path / "action-server.log").open("w")
     server = subprocess.Popen(
         [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],
-        cwd=ROOT, env=env, stdout=log, stderr=subprocess.STDOUT, start_new_session=True,
+        cwd=ROOT,
+        env=env,
+        stdout=log,
+        stderr=subprocess.STDOUT,
+        start_new_session=True,
     )
     try:
-        if not wait_for(lambda: server.poll() is not None or is_healthy(ACTION_HEALTH), STARTUP_TIMEOUT_S) \
-                or server.poll() is not None:
-            pytest.fail(f"the test's action server did not start:\n{(tmp_path / 'action-server.log').read_text()[-3000:]}")
+        if (
+            not wait_for(lambda: server.poll() is not None or is_healthy(ACTION_HEALTH), STARTUP_TIMEOUT_S)
+            or server.poll() is not None
+        ):
+            pytest.fail(
+                f"the test's action server did not start:\n{(tmp_path / 'action-server.log').read_text()[-3000:]}"
+            )
         yield server
     finally:
         if server.poll() is None:

@@ -5,7 +5,6 @@ import sys
 import uuid
 
 import yaml
-
 from conftest import ROOT
 
 
@@ -15,7 +14,11 @@ def test_a_conversation_becomes_a_test_story(assistant):
     assistant.ask("where was the nasro 2019 conference held?", sender)
     printed = subprocess.run(
         [sys.executable, "scripts/story.py", sender, "--endpoints", str(assistant.endpoints)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120, check=True,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=True,
     ).stdout
     [story] = yaml.safe_load(printed)
     assert story["story"] == sender
@@ -32,7 +35,10 @@ def test_a_conversation_becomes_a_test_story(assistant):
 def test_an_unknown_conversation_is_said_so(assistant):
     finished = subprocess.run(
         [sys.executable, "scripts/story.py", "nobody", "--endpoints", str(assistant.endpoints)],
-        cwd=ROOT, capture_output=True, text=True, timeout=120,
+        cwd=ROOT,
+        capture_output=True,
+        text=True,
+        timeout=120,
     )
     assert finished.returncode != 0
     assert "no conversation 'nobody'" in finished.stderr

@@ -16,8 +16,21 @@ MIN_TRAINING_EXAMPLES = 15
 MIN_HOLDOUT_EXAMPLES = 3
 ANNOTATION = re.compile(r"\[([^\]]*)\]\{[^}]*\}")
 # The conversation's intents (domain/conversation.yml): no fact, no "did you mean" title.
-BASICS = {"greet", "goodbye", "thank", "bot_challenge", "help", "affirm", "deny", "out_of_scope", "emergency",
-          "self_harm", "unknown_fact", "not_a_question", "other_language"}
+BASICS = {
+    "greet",
+    "goodbye",
+    "thank",
+    "bot_challenge",
+    "help",
+    "affirm",
+    "deny",
+    "out_of_scope",
+    "emergency",
+    "self_harm",
+    "unknown_fact",
+    "not_a_question",
+    "other_language",
+}
 
 
 def load(path: Path):
@@ -73,6 +86,7 @@ def examples_of_unlisted_intents(intents: List[str], training: Dict[str, List[st
 
 def unanswered_intents(intents: List[str], rules_and_stories: List[dict]) -> List[str]:
     """What to add for each intent that no rule or story answers with an action."""
+
     def intents_of(step: dict) -> Set[str]:
         alternatives = step.get("or") or [step]
         return {alternative["intent"] for alternative in alternatives if "intent" in alternative}
@@ -118,8 +132,10 @@ def test_no_example_appears_twice():
     for intent, texts in TRAINING.items():
         for text in texts:
             if text in owner:
-                repeated.append(f"{text!r} is an example of both {owner[text]} and {intent} in data/nlu/: "
-                                "keep it under the intent it asks")
+                repeated.append(
+                    f"{text!r} is an example of both {owner[text]} and {intent} in data/nlu/: "
+                    "keep it under the intent it asks"
+                )
             owner[text] = intent
     assert repeated == [], problems(repeated)
 
@@ -128,14 +144,17 @@ def test_the_holdout_set_covers_every_intent_with_unseen_text():
     too_few = [
         f"intent {intent!r} has {len(HOLDOUT[intent])} phrasings in tests/nlu_holdout.yml, "
         f"{MIN_HOLDOUT_EXAMPLES} needed: add phrasings that are not in data/nlu/"
-        for intent in INTENTS if len(HOLDOUT[intent]) < MIN_HOLDOUT_EXAMPLES
+        for intent in INTENTS
+        if len(HOLDOUT[intent]) < MIN_HOLDOUT_EXAMPLES
     ]
     assert too_few == [], problems(too_few)
     seen = {text for texts in TRAINING.values() for text in texts}
     trained_on = [
         f"{text!r} is in both tests/nlu_holdout.yml and data/nlu/: the held-out set must be phrasings "
         "never trained on; rephrase or remove one"
-        for texts in HOLDOUT.values() for text in texts if text in seen
+        for texts in HOLDOUT.values()
+        for text in texts
+        if text in seen
     ]
     assert trained_on == [], problems(trained_on)
 
@@ -159,8 +178,9 @@ def test_the_generated_domain_and_rules_are_the_content():
 
 
 def test_an_answer_is_given_with_its_page_and_what_follows_it():
-    by_intent = {rule["steps"][0]["intent"]: [step["action"] for step in rule["steps"][1:]]
-                 for rule in build.rules(ANSWERS)}
+    by_intent = {
+        rule["steps"][0]["intent"]: [step["action"] for step in rule["steps"][1:]] for rule in build.rules(ANSWERS)
+    }
     assert by_intent["conference_location"] == ["utter_conference_location", "action_share_link"]
     assert by_intent["apply_grant"] == ["utter_apply_grant", "action_share_link", "action_refer_to_response_center"]
     assert by_intent["ask_phone"] == ["action_give_phone"]
@@ -177,6 +197,7 @@ def test_topic_buttons_ask_real_questions():
 
 
 # --- each check fails on bad content, naming the offender and what to do -----------------------
+
 
 def test_an_intent_with_too_few_examples_is_named_with_how_many_to_add(tmp_path):
     new_topic = tmp_path / "fax.yml"
@@ -209,8 +230,10 @@ def test_an_intent_no_rule_or_story_answers_is_named_with_the_rule_to_add(tmp_pa
 
 
 def test_a_story_or_an_or_step_answers_an_intent_too():
-    story = {"story": "hours", "steps": [{"or": [{"intent": "ask_hours"}, {"intent": "ask_phone"}]},
-                                         {"action": "action_give_hours"}]}
+    story = {
+        "story": "hours",
+        "steps": [{"or": [{"intent": "ask_hours"}, {"intent": "ask_phone"}]}, {"action": "action_give_hours"}],
+    }
     assert unanswered_intents(["ask_hours", "ask_phone"], [story]) == []
     unanswered_question = {"story": "asked, no answer", "steps": [{"intent": "ask_hours"}]}
     assert len(unanswered_intents(["ask_hours"], [unanswered_question])) == 1

@@ -16,8 +16,8 @@ from pathlib import Path
 
 import pytest
 import yaml
-
 from conftest import ROOT
+
 from scripts.score_questions import score_set
 
 BLIND = ROOT / "tests" / "blind"
@@ -42,8 +42,16 @@ def test_the_blind_dev_set_is_understood(assistant):
     assert dialogues.share >= MIN_DIALOGUES, report(dialogues)
 
 
-@pytest.mark.parametrize("name", ["safety_holdout.yml", "blind/safety_dev.yml", "blind/safety_final2.yml",
-                                  "blind/safety_final3.yml", "blind/safety_final6.yml"])
+@pytest.mark.parametrize(
+    "name",
+    [
+        "safety_holdout.yml",
+        "blind/safety_dev.yml",
+        "blind/safety_final2.yml",
+        "blind/safety_final3.yml",
+        "blind/safety_final6.yml",
+    ],
+)
 def test_everyone_in_danger_gets_911_and_no_look_alike_does(assistant, name):
     found = scores(ROOT / "tests" / name, assistant.url)
     cases = yaml.safe_load((ROOT / "tests" / name).read_text(encoding="utf-8"))["cases"]
@@ -55,8 +63,10 @@ def test_everyone_in_danger_gets_911_and_no_look_alike_does(assistant, name):
 
 def test_the_safety_holdout_is_as_large_as_the_issue_asks():
     cases = yaml.safe_load((ROOT / "tests" / "safety_holdout.yml").read_text(encoding="utf-8"))["cases"]
-    count = {group: sum(case["group"] == group for case in cases)
-             for group in ("plain", "mixed", "self_harm", "spanish", "look_alike")}
+    count = {
+        group: sum(case["group"] == group for case in cases)
+        for group in ("plain", "mixed", "self_harm", "spanish", "look_alike")
+    }
     assert count["plain"] + count["mixed"] + count["self_harm"] + count["spanish"] >= 60
     assert count["mixed"] >= 20 and count["self_harm"] >= 15 and count["spanish"] >= 10 and count["look_alike"] >= 40
 
@@ -84,7 +94,9 @@ def test_the_scorer_fails_replies_that_miss_or_add_a_fact():
     assert not meets("not_emergency", "If you are in danger right now, call 911.")
     # The Lifeline's own answer to a question about it names both lines and is no safety answer.
     responses = yaml.safe_load((ROOT / "domain" / "conversation.yml").read_text(encoding="utf-8"))["responses"]
-    lifeline = yaml.safe_load((ROOT / "content" / "answers.yml").read_text(encoding="utf-8"))["answers"]["ask_988"]["text"]["en"]
+    lifeline = yaml.safe_load((ROOT / "content" / "answers.yml").read_text(encoding="utf-8"))["answers"]["ask_988"][
+        "text"
+    ]["en"]
     emergency = responses["utter_emergency"][0]["text"]
     assert "911" in lifeline and meets("not_emergency", lifeline)
     assert not meets("not_emergency", lifeline + "\n" + emergency)
