@@ -1,10 +1,7 @@
 """Rasa's socket.io channel (the web widget's), with the project's checks.
 
-- Browsers from other origins are refused: Rasa 3.6 builds its socket.io server with CORS handling
-  switched off, so any web page could open a conversation. Here the socket.io server checks the
-  allowed origins itself (HTTP 400 otherwise). The CORS headers come from the Rasa server's `--cors`
-  (the same origins): if socket.io added its own too, browsers would see the
-  Access-Control-Allow-Origin header twice and refuse the response.
+- Browsers from other origins are refused (HTTP 400): the socket.io server checks the allowed
+  origins itself (channels/rasa_patches.py says why and how, as for the two points below).
 - An empty, non-text or over-long message gets a short reply and never reaches the model.
 - The visitor always gets an answer: when the assistant sends none (the action server is down) or
   none within guard.REPLY_DEADLINE_S (it hangs), the Response Center's phone and e-mail. The message
@@ -14,21 +11,12 @@
 from typing import Any, Awaitable, Callable, Text
 
 from rasa.core.channels.channel import UserMessage
-from rasa.core.channels.socketio import SocketIOInput, SocketIOOutput
+from rasa.core.channels.socketio import SocketIOInput
 from sanic import Blueprint
 
-from channels import guard
+from channels import guard, rasa_patches
+from channels.rasa_patches import CountingSocketIOOutput
 from channels.settings import allowed_origins
-
-
-class CountingSocketIOOutput(SocketIOOutput):
-    """Rasa's socket.io output, remembering whether anything was sent."""
-
-    sent = False
-
-    async def _send_message(self, socket_id: Text, response: Any) -> None:
-        self.sent = True
-        await super()._send_message(socket_id, response)
 
 
 class SocketIOChannel(SocketIOInput):
@@ -51,19 +39,6 @@ class SocketIOChannel(SocketIOInput):
                 await output.send_text_message(message.sender_id, guard.unavailable())
 
         blueprint = super().blueprint(checked)
-        # Rasa's handler strips the message before `checked` sees it: a number or a list would
-        # crash it, so anything but a text arrives as an empty message instead.
-        namespace = self.namespace or "/"
-        rasa_handler = self.sio.handlers[namespace][self.user_message_evt]
-
-        async def text_only(sid: Text, data: Any) -> None:
-            data = data if isinstance(data, dict) else {}
-            if not isinstance(data.get("message"), str):
-                data = {**data, "message": ""}
-            await rasa_handler(sid, data)
-
-        self.sio.on(self.user_message_evt, text_only, namespace=namespace)
-        engine = self.sio.eio
-        engine.cors_allowed_origins = allowed_origins()
-        engine._cors_headers = lambda environ: []
+        rasa_patches.text_only(self.sio, self.user_message_evt, self.namespace or "/")
+        rasa_patches.own_origins_no_cors_headers(self.sio, allowed_origins())
         return blueprint

@@ -286,29 +286,6 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
 
 
-# `rasa shell` with one fix: Ctrl-D (or a terminal that went away) at the prompt ends the session
-# like /stop. Rasa 3.6's console lets prompt_toolkit's EOFError kill its input task and leaves the
-# server running with nobody to talk to; the staff member sees a traceback and a terminal that
-# hangs. argv after `-c` is the usual `rasa shell ...` command line.
-RASA_SHELL = """
-import sys
-import rasa.core.channels.console as console
-from rasa.__main__ import main
-
-_get_user_input = console._get_user_input
-
-async def get_user_input_eof_is_stop(previous_response):
-    try:
-        return await _get_user_input(previous_response)
-    except (EOFError, OSError):
-        return None  # what record_messages gets for /stop
-
-console._get_user_input = get_user_input_eof_is_stop
-sys.argv = sys.argv[1:]
-sys.exit(main())
-"""
-
-
 def free_local_port() -> int:
     with socket.socket() as probe:
         probe.bind(("127.0.0.1", 0))
@@ -369,7 +346,9 @@ def shell(args: argparse.Namespace) -> int:
             "prints it as a test story)",
             flush=True,
         )
-        rasa = subprocess.Popen([str(BIN / "python"), "-c", RASA_SHELL, *command], cwd=ROOT, env=child_env())
+        rasa = subprocess.Popen(
+            [str(BIN / "python"), "-m", "channels.rasa_shell", *command[1:]], cwd=ROOT, env=child_env()
+        )
         return rasa.wait()
     finally:
         for signum in (signal.SIGINT, signal.SIGTERM, signal.SIGHUP):

@@ -13,7 +13,7 @@ nothing it started is left behind:
 "Left behind" means: any process `make shell` started (its process tree, taken while the prompt was
 waiting, the action server included although it runs in a session of its own) still alive; the
 action server port still open (first case); any process started since the test began whose command
-line holds `rasa shell`, or `rasa_sdk` with the action server port, and which carries this session's
+line holds `rasa shell` (`python -m channels.rasa_shell shell`), or `rasa_sdk` with the action server port, and which carries this session's
 mark in its environment (COPS_SHELL_TEST=<random id>, inherited by all that `make shell` starts),
 still alive. The mark keeps a colleague's `make shell`, or other tests' servers, out of the count.
 
@@ -58,6 +58,8 @@ MARK = "COPS_SHELL_TEST"
 
 _ACTION_URL = urlsplit(yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))["action_endpoint"]["url"])
 ACTION_HOST, ACTION_PORT = _ACTION_URL.hostname, _ACTION_URL.port
+# `rasa shell` as make shell starts it (with its patch, channels/rasa_shell.py).
+RASA_SHELL = "channels.rasa_shell shell"
 ACTION_HEALTH = f"http://{ACTION_HOST}:{ACTION_PORT}/health"
 
 
@@ -91,7 +93,7 @@ def suspects_since(begin_ticks: int, mark: str) -> dict:
         pid: cmdline
         for pid, (_, start, cmdline) in processes().items()
         if start >= begin_ticks
-        and ("rasa shell" in cmdline or ("rasa_sdk" in cmdline and port_flag.search(cmdline)))
+        and (RASA_SHELL in cmdline or ("rasa_sdk" in cmdline and port_flag.search(cmdline)))
         and carries(pid, mark)
     }
 
@@ -188,8 +190,8 @@ def talk_and_leave(session: ShellSession, leave: str, begin_ticks: int) -> None:
     session.expect(PROMPT, STARTUP_TIMEOUT_S)
     session.snapshot()
     # The leftover check must be able to see this session's processes, or it proves nothing.
-    assert any("rasa shell" in cmd for cmd in suspects_since(begin_ticks, session.mark).values())
-    rasa = [cmd for _, cmd in session.tree.values() if "rasa shell" in cmd]
+    assert any(RASA_SHELL in cmd for cmd in suspects_since(begin_ticks, session.mark).values())
+    rasa = [cmd for _, cmd in session.tree.values() if RASA_SHELL in cmd]
     assert rasa, f"no `rasa shell` among make shell's processes: {session.tree}"
     port_flag = re.search(r"--port (\d+)", rasa[0])
     shell_port = int(port_flag.group(1)) if port_flag else 5005  # rasa's default
