@@ -25,7 +25,8 @@ MIN_HOLDOUT_F1 := 0.90
 
 # The fast tier: no server of the project's, no model (make test-unit, under a minute).
 UNIT_TESTS := tests/test_actions.py tests/test_components.py tests/test_contact_data.py tests/test_training_data.py \
-	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py tests/test_rasa_patches.py
+	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py tests/test_rasa_patches.py \
+	tests/test_settings.py
 
 help:
 	@echo "Visitors and staff:"
@@ -94,18 +95,18 @@ $(MODEL): $(TRAINING_INPUTS) | $(BIN)/.installed
 train: $(MODEL)
 
 run: $(MODEL) $(WIDGET)
-	$(PYTHON) scripts/serve.py run
+	$(PYTHON) -m ops.launch run
 
 shell: $(MODEL)
-	$(PYTHON) scripts/serve.py shell $(if $(ID),--conversation-id "$(ID)")
+	$(PYTHON) -m ops.launch shell $(if $(ID),--conversation-id "$(ID)")
 
 # Scale out on this machine (README.md, Scale out): it goes on running in the background once
 # make cluster returns, until make cluster-down.
 cluster: $(MODEL) $(WIDGET) /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
-	$(PYTHON) scripts/cluster.py up
+	$(PYTHON) -m ops.cluster up
 
 cluster-down: | $(BIN)/.installed
-	$(PYTHON) scripts/cluster.py down
+	$(PYTHON) -m ops.cluster down
 
 # What the NLU understands of each message typed (intent, confidence, entities); Ctrl-C ends it.
 nlu: $(MODEL)
@@ -114,28 +115,28 @@ nlu: $(MODEL)
 # A conversation from the tracker store as a test story: make story ID=<conversation id>
 story: | $(BIN)/.installed
 	@test -n "$(ID)" || { echo "usage: make story ID=<conversation id>"; exit 2; }
-	@PYTHONWARNINGS=ignore $(PYTHON) scripts/story.py "$(ID)"
+	@PYTHONWARNINGS=ignore $(PYTHON) -m scripts.story "$(ID)"
 
 # Staff loop (docs/content.md): the unanswered questions, most asked first, from the tracker store
 # (options: make report ARGS="--help"); and whether the contact data's links still work.
 .PHONY: report check-links
 report: | $(BIN)/.installed
-	@$(PYTHON) scripts/report.py $(ARGS)
+	@$(PYTHON) -m scripts.report $(ARGS)
 
 check-links: | $(BIN)/.installed
-	@$(PYTHON) scripts/check_links.py $(ARGS)
+	@$(PYTHON) -m scripts.check_links $(ARGS)
 
 # A question set (tests/blind/README.md) asked over REST of the assistant `make run` started.
 .PHONY: score
 score: | $(BIN)/.installed
 	@test -n "$(SET)" || { echo "usage: make score SET=<question set> [URL=http://localhost:5005]"; exit 2; }
-	@$(PYTHON) scripts/score_questions.py $(if $(URL),--url "$(URL)") "$(SET)"
+	@$(PYTHON) -m scripts.score_questions $(if $(URL),--url "$(URL)") "$(SET)"
 
 # Trains both configurations from scratch and serves each on free ports: it needs no model of make's.
 # Its cluster row runs make cluster's servers (Debian's PostgreSQL, nginx and Redis) on free ports.
 .PHONY: bench
 bench: $(GENERATED) | $(BIN)/.installed /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
-	$(PYTHON) bench/run.py $(BENCH)
+	$(PYTHON) -m bench.run $(BENCH)
 
 test: lint test-unit test-data test-stories test-nlu test-python
 
@@ -150,12 +151,12 @@ test-data: $(GENERATED) | $(BIN)/.installed
 	$(RASA) data validate --domain domain --fail-on-warnings
 
 test-stories: $(MODEL)
-	$(RASA) test core --model $(MODEL) --domain domain --stories tests/test_stories.yml \
+	$(RASA) test core --model $(MODEL) --stories tests/test_stories.yml \
 		--fail-on-prediction-errors --no-plot --out results/stories
 
 test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --domain domain --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
-	$(PYTHON) scripts/check_f1.py results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
+	$(PYTHON) -m scripts.check_f1 results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
 
 test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
 	$(PYTHON) -m pytest tests $(addprefix --ignore=,$(UNIT_TESTS))

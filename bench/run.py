@@ -7,7 +7,7 @@ project's channels (credentials.yml), its SQL tracker store (SQLite, a fresh fil
 fresh action server each, all on 127.0.0.1, started by the functions `make run` uses.
 
 Then the cluster of `make cluster` (nginx, PostgreSQL tracker store, Redis lock store, two action
-servers; scripts/cluster.py) with one Rasa server and with two, at 50 visitors: what a second
+servers; ops/cluster.py) with one Rasa server and with two, at 50 visitors: what a second
 server adds on this machine.
 
 Writes bench/results.md (the table and the targets), bench/results.json (every figure),
@@ -36,19 +36,18 @@ import aiohttp
 import requests
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from content import contact_data
+from ops import launch, process, settings
+from ops.tracker_store import apply_tracker_store_defaults
+from scripts.ask import ask
 
-from content import contact_data  # noqa: E402  (needs ROOT on the path)
-from scripts import serve  # noqa: E402
-from scripts.ask import ask  # noqa: E402
-from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 BENCH = ROOT / "bench"
 WORK = ROOT / "var" / "bench"
 HOLDOUT = ROOT / "tests" / "nlu_holdout.yml"
-RASA = serve.BIN / "rasa"
-PYTHON = serve.BIN / "python"
+RASA = settings.BIN / "rasa"
+PYTHON = settings.BIN / "python"
 ORIGIN = "http://localhost:8080"
 LEVELS = [1, 5, 20, 50]
 # A visitor asks this many questions (Rasa's cost per turn grows with the conversation), then another
@@ -87,7 +86,7 @@ def train(name: str, config: Path) -> dict:
     """Trains from scratch with a training cache of its own, timed on the wall clock."""
     cache = WORK / f"cache-{name}"
     shutil.rmtree(cache, ignore_errors=True)
-    env = dict(serve.child_env(), RASA_CACHE_DIRECTORY=str(cache))
+    env = dict(settings.child_env(), RASA_CACHE_DIRECTORY=str(cache))
     command = [
         str(RASA),
         "train",
@@ -117,7 +116,7 @@ def holdout_scores(name: str, model: str) -> dict:
         subprocess.run(
             [str(RASA), "test", "nlu", "--model", model, "--nlu", str(HOLDOUT), "--no-plot", "--out", str(out)],
             cwd=ROOT,
-            env=serve.child_env(),
+            env=settings.child_env(),
             stdout=log,
             stderr=subprocess.STDOUT,
             check=True,
@@ -128,7 +127,7 @@ def holdout_scores(name: str, model: str) -> dict:
 
 def first_answer_s(url: str, started: float, expect: str, process: subprocess.Popen) -> float:
     """Seconds from `started` until the REST channel answers with `expect`."""
-    while time.perf_counter() - started < serve.STARTUP_TIMEOUT_S:
+    while time.perf_counter() - started < process.STARTUP_TIMEOUT_S:
         if process.poll() is not None:
             raise RuntimeError(f"the Rasa server exited with code {process.returncode} while starting")
         try:
@@ -137,7 +136,7 @@ def first_answer_s(url: str, started: float, expect: str, process: subprocess.Po
         except requests.RequestException:  # not listening yet
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"no answer within {serve.STARTUP_TIMEOUT_S} s")
+    raise RuntimeError(f"no answer within {process.STARTUP_TIMEOUT_S} s")
 
 
 async def parse_latencies(url: str, token: str, texts: List[str]) -> List[float]:
@@ -176,7 +175,7 @@ def load(url: str, text: str, expect: str, visitors: int) -> dict:
             text,
         ],
         cwd=ROOT,
-        env=serve.child_env(),
+        env=settings.child_env(),
         capture_output=True,
         text=True,
         check=True,
@@ -218,26 +217,26 @@ def questions() -> Dict[str, dict]:
 
 def serve_and_measure(name: str, model: str) -> dict:
     """Starts an action server and a Rasa server for `model`, measures them, stops them."""
-    rasa_port, actions_port = serve.free_local_port(), serve.free_local_port()
+    rasa_port, actions_port = process.free_local_port(), process.free_local_port()
     store = WORK / f"conversations-{name}.db"
     store.unlink(missing_ok=True)
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
     endpoints["action_endpoint"]["url"] = f"http://127.0.0.1:{actions_port}/webhook"
     endpoints_file = WORK / f"endpoints-{name}.yml"
     endpoints_file.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
-    env = apply_tracker_store_defaults(serve.child_env())
+    env = apply_tracker_store_defaults(settings.child_env())
     env.update(TRACKER_STORE_DIALECT="sqlite", TRACKER_STORE_DB=str(store), TRACKER_STORE_PORT="0")
     token = os.urandom(16).hex()
     url = f"http://127.0.0.1:{rasa_port}"
     asked = questions()
     logs = [(WORK / f"{kind}-{name}.log").open("w") for kind in ("actions", "rasa")]
-    action_server = serve.action_server("127.0.0.1", actions_port, logs[0])
+    action_server = launch.action_server("127.0.0.1", actions_port, logs[0])
     rasa_server = None
     try:
         action_server.wait_until_up()
         print(f"[bench] serving {name}", flush=True)
         started = time.perf_counter()
-        rasa_server = serve.rasa_server(
+        rasa_server = launch.rasa_server(
             Path(model), endpoints_file, ROOT / "credentials.yml", "127.0.0.1", rasa_port, [ORIGIN], token, env, logs[1]
         )
         cold_start_s = first_answer_s(url, started, asked["domain"]["expect"], rasa_server.process)
@@ -272,7 +271,7 @@ CLUSTER_VISITORS = 50
 
 def measure_cluster(model: str) -> dict:
     """Throughput and latency at CLUSTER_VISITORS through nginx, with one Rasa server and with two."""
-    from scripts import cluster
+    from ops import cluster
 
     found = {}
     for servers in (1, 2):

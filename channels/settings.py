@@ -1,4 +1,4 @@
-"""Settings the Rasa server's channels share with the launcher (scripts/serve.py)."""
+"""Settings the Rasa server's channels share with the launcher (ops/launch.py)."""
 
 import os
 from typing import List

@@ -2,7 +2,7 @@
 
     make check-links                                  every URL in content/contact_data.yml
     make check-links ARGS="--data other.yml"          the URLs of another contact data file
-    .venv/bin/python scripts/check_links.py URL ...   the URLs given
+    .venv/bin/python -m scripts.check_links URL ...   the URLs given
 
 Each URL is asked for with HEAD, and with GET where HEAD is refused or answered with an error (some
 servers refuse HEAD: 405, 501), within a 5 s timeout, following redirects. A table shows each URL,
@@ -25,11 +25,10 @@ from typing import Iterator, List, Optional, Sequence, Tuple
 
 import requests
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from content import contact_data
+from scripts.table import markdown_table
 
-from content import contact_data  # noqa: E402  (needs ROOT on the path)
-from scripts.table import markdown_table  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 TIMEOUT_S = 5.0
 PARALLEL_CHECKS = 8

@@ -19,7 +19,7 @@ The NLU stub lists each row's text under the intent the model guessed, so that i
 docs/content.md) and delete the rest.
 
 Reads the tracker store named in endpoints.yml (SQLite in var/ unless the TRACKER_STORE_*
-environment variables choose another: scripts/tracker_store_env.py). Visitors' texts are the
+environment variables choose another: ops/tracker_store.py). Visitors' texts are the
 public's data: nothing is sent anywhere, files are written readable by their owner only, and
 --redact masks e-mail addresses and phone numbers in them.
 """
@@ -40,35 +40,36 @@ from itertools import takewhile
 from pathlib import Path
 from typing import IO, Iterable, Iterator, List, Optional, Sequence, Tuple
 
+from ops.settings import TELEMETRY
+
 # Set before Rasa is imported: visitors' texts are read here, and nothing may leave the machine.
-os.environ["RASA_TELEMETRY_ENABLED"] = "false"
+os.environ.update(TELEMETRY)
 # Rasa 3.6's pinned libraries warn of their own deprecations: nothing staff can act on, and it
 # would bury the report. (Rasa adds warning filters of its own, so PYTHONWARNINGS is not enough.)
 os.environ["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
 
-import yaml  # noqa: E402
-from rasa.core.constants import DEFAULT_NLU_FALLBACK_THRESHOLD  # noqa: E402
-from rasa.core.tracker_store import TrackerStore  # noqa: E402
-from rasa.shared.constants import (  # noqa: E402
+import yaml
+from rasa.core.constants import DEFAULT_NLU_FALLBACK_THRESHOLD
+from rasa.core.tracker_store import TrackerStore
+from rasa.shared.constants import (
     DEFAULT_NLU_FALLBACK_INTENT_NAME,
     INTENT_MESSAGE_PREFIX,
 )
-from rasa.shared.core.constants import (  # noqa: E402
+from rasa.shared.core.constants import (
     ACTION_DEFAULT_ASK_AFFIRMATION_NAME,
     ACTION_DEFAULT_ASK_REPHRASE_NAME,
     ACTION_DEFAULT_FALLBACK_NAME,
     USER_INTENT_OUT_OF_SCOPE,
 )
-from rasa.shared.core.events import ActionExecuted, Event, UserUttered  # noqa: E402
-from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter  # noqa: E402
-from rasa.shared.nlu.training_data.message import Message  # noqa: E402
-from rasa.shared.nlu.training_data.training_data import TrainingData  # noqa: E402
+from rasa.shared.core.events import ActionExecuted, Event, UserUttered
+from rasa.shared.nlu.training_data.formats.rasa_yaml import RasaYAMLWriter
+from rasa.shared.nlu.training_data.message import Message
+from rasa.shared.nlu.training_data.training_data import TrainingData
+
+from ops.tracker_store import apply_tracker_store_defaults, open_tracker_store
+from scripts.table import markdown_table
 
 ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from scripts.table import markdown_table  # noqa: E402  (needs ROOT on the path)
-from scripts.tracker_store_env import apply_tracker_store_defaults, open_tracker_store  # noqa: E402
 
 # action_two_stage_fallback is not among them: it also runs, and ends its loop, after a visitor's
 # clearer second try that was then answered. A message that starts it is nlu_fallback anyway.

@@ -1,7 +1,7 @@
 """Asks the running assistant a question set over REST and scores what a visitor would get.
 
     .venv/bin/python scripts/score_questions.py tests/blind/dev.yml          # make run first
-    .venv/bin/python scripts/score_questions.py --url http://localhost:5005 tests/safety_holdout.yml
+    .venv/bin/python -m scripts.score_questions --url http://localhost:5005 tests/safety_holdout.yml
 
 A set is one of three kinds of YAML file (tests/blind/README.md shows each):
 - `questions` and `dialogues` (tests/blind/*.yml): each question, and each turn of a dialogue, with
@@ -24,12 +24,11 @@ from typing import Any, Dict, List, Optional
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from content import answers, contact_data
+from content.contact_data import tel_uri
+from scripts.ask import DEFAULT_URL, ask
 
-from content import answers, contact_data  # noqa: E402  (needs ROOT on the path)
-from content.contact_data import tel_uri  # noqa: E402
-from scripts.ask import DEFAULT_URL, ask  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 DATA = contact_data.load()
 

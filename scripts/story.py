@@ -1,9 +1,9 @@
 """Prints a conversation from the tracker store as a test story, ready for tests/test_stories.yml.
 
-    make story ID=<conversation id>        (the sender id; `make shell` uses ID=staff by default)
+    make story ID=<conversation id>        (the sender id; `make shell` prints the one it uses)
 
 Reads the tracker store named in endpoints.yml (SQLite in var/ unless the TRACKER_STORE_*
-environment variables choose another: scripts/tracker_store_env.py), so it works for conversations
+environment variables choose another: ops/tracker_store.py), so it works for conversations
 from the web widget, REST and the shell alike. Check the intents and actions it prints: they are
 what the bot did, which is what the story will then require.
 """
@@ -16,11 +16,9 @@ from pathlib import Path
 
 from rasa.shared.core.training_data.story_writer.yaml_story_writer import YAMLStoryWriter
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from ops.tracker_store import apply_tracker_store_defaults, open_tracker_store
 
-# noqa: E402 below: these need ROOT on the path.
-from scripts.tracker_store_env import apply_tracker_store_defaults, open_tracker_store  # noqa: E402
+ROOT = Path(__file__).resolve().parent.parent
 
 
 async def story_of(sender: str, endpoints: Path, domain_path: Path) -> str:

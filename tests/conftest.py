@@ -10,14 +10,11 @@ from typing import Callable, Optional, TypeVar
 import pytest
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-# The action server runs from the project root and imports the `actions` package from there;
-# the tests import `actions`, `channels` and `scripts.ask` the same way.
-sys.path.insert(0, str(ROOT))
-
 # The tests' port and health helpers are the launcher's own, re-exported for the test modules.
-from scripts.serve import free_local_port as free_port  # noqa: E402,F401
-from scripts.serve import is_up, port_is_open  # noqa: E402,F401
+from ops.process import free_local_port as free_port  # noqa: F401
+from ops.process import is_up, port_is_open  # noqa: F401
+
+ROOT = Path(__file__).resolve().parent.parent
 
 STARTUP_TIMEOUT_S = 240
 T = TypeVar("T")
@@ -50,6 +47,35 @@ def debian_package(package: str, find: Callable[[], Optional[T]]) -> T:
     if not found:
         pytest.skip(f"apt-get installed {package} but what the test needs of it is not there")
     return found
+
+
+def assert_rasa_accepts(project: Path, *data: str) -> None:
+    """`rasa data validate --fail-on-warnings` on the project in `project` (its domain/ and
+    config.yml, its data/ and `data`): what staff run after changing the training data."""
+    validated = subprocess.run(
+        [
+            sys.executable,
+            "-m",
+            "rasa",
+            "data",
+            "validate",
+            "--fail-on-warnings",
+            "--domain",
+            "domain",
+            "--config",
+            "config.yml",
+            "--data",
+            "data",
+            *data,
+        ],
+        cwd=project,
+        capture_output=True,
+        text=True,
+        timeout=300,
+        # The project's components (config.yml names them) import from its root.
+        env=dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false"),
+    )
+    assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
 
 
 def listening_addresses(port: int) -> set:
@@ -98,7 +124,7 @@ def process_tree(root_pid: int) -> dict:
 
 
 class Assistant:
-    """The real servers, started by scripts/serve.py exactly as `make run` starts them.
+    """The real servers, started by ops/launch.py exactly as `make run` starts them.
 
     Only what must differ for a test run differs: free ports, a throw-away tracker store, a callback
     URL pointing at `callback_port` (where a test may listen), and a known API token. `env` adds to
@@ -135,7 +161,8 @@ class Assistant:
         self.process = subprocess.Popen(
             [
                 sys.executable,
-                "scripts/serve.py",
+                "-m",
+                "ops.launch",
                 "run",
                 "--endpoints",
                 str(self.endpoints),

@@ -1,7 +1,7 @@
 """Every custom action, run as the action server runs it: a real Tracker, a CollectingDispatcher.
 
 The expected values are the facts of ../shared/FACTS.md, written out here on purpose: a wrong value
-in actions/contact_data.yml must fail these tests.
+in content/contact_data.yml must fail these tests.
 """
 
 from typing import Dict, List, Optional

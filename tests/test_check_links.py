@@ -72,7 +72,7 @@ def local_environment() -> dict:
 
 def check_links(*args: str) -> subprocess.CompletedProcess:
     return subprocess.run(
-        [sys.executable, "scripts/check_links.py", *args],
+        [sys.executable, "-m", "scripts.check_links", *args],
         cwd=ROOT,
         capture_output=True,
         text=True,

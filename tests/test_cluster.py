@@ -1,5 +1,5 @@
 """Scale out: two Rasa servers and two action servers behind nginx, sharing PostgreSQL and Redis
-(scripts/cluster.py, what `make cluster` starts), on free ports of 127.0.0.1 and in a temporary
+(ops/cluster.py, what `make cluster` starts), on free ports of 127.0.0.1 and in a temporary
 directory. nginx, Redis and PostgreSQL are Debian's packages, installed here if missing (`make test`
 installs them first); the test is skipped, saying why, only where one cannot be installed.
 
@@ -42,8 +42,8 @@ import pytest
 from conftest import debian_package, listening_addresses
 from test_load import FALLBACK_PREFIX, QUESTIONS, marker
 
-from scripts import cluster as cluster_module
-from scripts.postgresql import server_bin
+from ops import cluster as cluster_module
+from ops.postgresql import server_bin
 
 VISITORS = 20
 ROUNDS = {"both up": 4, "one of each killed": 8, "restarted": 3}
@@ -98,7 +98,7 @@ def lock_store_of(env: Dict[str, str]):
     from rasa.core.lock_store import LockStore
     from rasa.core.utils import read_endpoints_from_path
 
-    from scripts.tracker_store_env import apply_tracker_store_defaults
+    from ops.tracker_store import apply_tracker_store_defaults
 
     applied = apply_tracker_store_defaults(dict(env))
     with pytest.MonkeyPatch.context() as patch:
@@ -136,7 +136,7 @@ def test_the_lock_store_variables_choose_redis():
 
 
 def test_redis_without_its_host_is_refused_naming_it():
-    from scripts.tracker_store_env import apply_tracker_store_defaults
+    from ops.tracker_store import apply_tracker_store_defaults
 
     with pytest.raises(SystemExit, match="LOCK_STORE_TYPE=redis needs LOCK_STORE_URL"):
         apply_tracker_store_defaults({"LOCK_STORE_TYPE": "redis"})

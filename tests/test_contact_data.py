@@ -55,6 +55,12 @@ def test_every_topic_has_a_confirmed_link():
         assert all(link.confirmed for link in links), topic
 
 
+def test_the_placeholders_an_answer_may_use_are_the_contact_values_the_actions_fill_in():
+    from content.formatting import ReplyStyle, contact_values
+
+    assert set(contact_values(ReplyStyle(markdown=True, buttons=True))) == answers.CONTACT_PLACEHOLDERS
+
+
 def test_every_reply_formats_with_what_the_actions_provide():
     from content.formatting import ReplyStyle, contact_values
 
@@ -65,10 +71,11 @@ def test_every_reply_formats_with_what_the_actions_provide():
             assert loaded.text(key, **contact_values(style), **extra).strip(), key
 
 
-def broken_copy(tmp_path: Path, change) -> Path:
-    raw = yaml.safe_load(DATA_FILE.read_text(encoding="utf-8"))
+def broken_copy(tmp_path: Path, change, source: Path = DATA_FILE) -> Path:
+    """A copy of `source` (the contact data by default) in tmp_path, with `change` made to it."""
+    raw = yaml.safe_load(source.read_text(encoding="utf-8"))
     change(raw)
-    path = tmp_path / "contact_data.yml"
+    path = tmp_path / source.name
     path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
     return path
 
@@ -273,14 +280,6 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
     )
 
 
-def broken_answers(tmp_path: Path, change) -> Path:
-    raw = yaml.safe_load(answers.ANSWERS_FILE.read_text(encoding="utf-8"))
-    change(raw)
-    path = tmp_path / "answers.yml"
-    path.write_text(yaml.safe_dump(raw, sort_keys=False), encoding="utf-8")
-    return path
-
-
 @pytest.mark.parametrize(
     "change, message",
     [
@@ -316,7 +315,7 @@ def broken_answers(tmp_path: Path, change) -> Path:
 )
 def test_a_broken_answers_file_is_refused_naming_the_entry(tmp_path, change, message):
     with pytest.raises(answers.AnswersError) as error:
-        answers.load(broken_answers(tmp_path, change), links=contact_data.load().links)
+        answers.load(broken_copy(tmp_path, change, answers.ANSWERS_FILE), links=contact_data.load().links)
     assert str(error.value).startswith("answers.yml: ")
     assert message in str(error.value)
 

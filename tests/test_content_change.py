@@ -2,12 +2,10 @@
 training examples, its held-out phrasings. Done here on a copy of the project, and Rasa accepts it."""
 
 import filecmp
-import os
 import shutil
-import subprocess
-import sys
 from pathlib import Path
 
+from conftest import assert_rasa_accepts
 from test_training_data import dialogues, examples, too_few_examples, unanswered_intents
 
 from content import answers as answers_file
@@ -100,28 +98,7 @@ def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(
     assert examples([copy / "tests" / "nlu_holdout.yml"])["training_portal_runner"]
     assert unanswered_intents(intents, dialogues(sorted((copy / "data").glob("*.yml")))) == []
 
-    validated = subprocess.run(
-        [
-            sys.executable,
-            "-m",
-            "rasa",
-            "data",
-            "validate",
-            "--fail-on-warnings",
-            "--domain",
-            "domain",
-            "--data",
-            "data",
-            "--config",
-            "config.yml",
-        ],
-        cwd=copy,
-        capture_output=True,
-        text=True,
-        timeout=300,
-        env=dict(os.environ, PYTHONPATH=str(ROOT), RASA_TELEMETRY_ENABLED="false"),
-    )
-    assert validated.returncode == 0, validated.stdout[-3000:] + validated.stderr[-3000:]
+    assert_rasa_accepts(copy)
     rules = (copy / "data" / "answers.generated.yml").read_text(encoding="utf-8")
     assert (
         "- intent: training_portal_runner\n  - action: utter_training_portal_runner\n  - action: action_share_link"

@@ -22,7 +22,7 @@ ACTION_VALUES = yaml.safe_load((DEPLOY / "helm" / "action-server-values.yaml").r
 ENDPOINTS = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
 CREDENTIALS = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
 ACTION_PORT = urlsplit(ENDPOINTS["action_endpoint"]["url"]).port
-RASA_PORT = 5005  # scripts/serve.py's, and Rasa's, default
+RASA_PORT = 5005  # ops/launch.py's, and Rasa's, default
 SERVICES = COMPOSE["services"]
 
 

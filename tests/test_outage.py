@@ -18,7 +18,8 @@ import requests
 import yaml
 from conftest import ROOT, free_port, port_is_open, process_tree
 
-from scripts.tracker_store_env import apply_tracker_store_defaults
+from ops.settings import MODEL, child_env
+from ops.tracker_store import apply_tracker_store_defaults
 
 PHONE = "800-421-6770"
 EMAIL = "AskCopsRC@usdoj.gov"
@@ -76,7 +77,7 @@ def rasa_without_actions(tmp_path_factory):
                 str(ROOT / ".venv" / "bin" / "rasa"),
                 "run",
                 "--model",
-                "models/cops.tar.gz",
+                str(MODEL),
                 "--endpoints",
                 str(tmp / "endpoints.yml"),
                 "--credentials",
@@ -90,7 +91,7 @@ def rasa_without_actions(tmp_path_factory):
             stdout=output,
             stderr=subprocess.STDOUT,
             # endpoints.yml names the lock store's variables too: their defaults, an in-memory lock.
-            env=apply_tracker_store_defaults(dict(os.environ, RASA_TELEMETRY_ENABLED="false")),
+            env=apply_tracker_store_defaults(child_env()),
         )
     url = f"http://127.0.0.1:{rasa_port}"
     try:

@@ -12,7 +12,7 @@ in the same conversation is answered, and its events come after the old ones, no
 changed, lost or stored twice.
 
 Also: with no variable set, endpoints.yml as Rasa reads it is SQLite in var/ (the defaults of
-scripts/tracker_store_env.py), and a PostgreSQL setting that lacks a variable is refused naming it.
+ops/tracker_store.py), and a PostgreSQL setting that lacks a variable is refused naming it.
 """
 
 import json
@@ -29,8 +29,8 @@ import pytest
 import requests
 from conftest import ROOT, Assistant, debian_package, free_port
 
-from scripts.postgresql import PostgreSQL, Row, server_bin
-from scripts.tracker_store_env import apply_tracker_store_defaults
+from ops.postgresql import PostgreSQL, Row, server_bin
+from ops.tracker_store import apply_tracker_store_defaults
 
 QUESTIONS = [
     ("hello", "COPS Office's virtual assistant"),

@@ -7,6 +7,8 @@ import pytest
 import requests
 from conftest import ROOT, listening_addresses
 
+from ops.settings import MODEL
+
 
 @pytest.mark.parametrize(
     "method, path",
@@ -86,10 +88,10 @@ def test_a_token_that_begins_with_a_dash_is_still_the_token_rasa_reads():
     fail to start ("expected one argument")."""
     from rasa.__main__ import create_argument_parser
 
-    from scripts import serve
+    from ops import launch
 
-    command = serve.rasa_run_command(
-        ROOT / "models" / "cops.tar.gz",
+    command = launch.rasa_run_command(
+        MODEL,
         ROOT / "endpoints.yml",
         ROOT / "credentials.yml",
         "127.0.0.1",

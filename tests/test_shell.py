@@ -47,6 +47,8 @@ import pytest
 import yaml
 from conftest import ROOT, listening_addresses, port_is_open, process_tree, processes
 
+from ops.settings import MODEL, child_env
+
 PYTHON = ROOT / ".venv" / "bin" / "python"
 PROMPT = "Your input ->"
 QUESTION = "what is the response center phone number?"
@@ -251,7 +253,7 @@ def check_make_shell_can_run() -> int:
             "this test did not start; it is left alone, and `make shell` cannot be tested meanwhile"
         )
     stale = subprocess.run(
-        ["make", "--question", ".venv/bin/.installed", "models/cops.tar.gz"],
+        ["make", "--question", ".venv/bin/.installed", str(MODEL.relative_to(ROOT))],
         cwd=ROOT,
         env=staff_environment(),
         capture_output=True,
@@ -275,7 +277,7 @@ def session(begin_ticks, tmp_path):
 @pytest.fixture
 def own_action_server(begin_ticks, tmp_path):
     """An action server on the endpoints.yml address, started (and stopped) by the test itself."""
-    env = dict(os.environ, SANIC_HOST=ACTION_HOST, RASA_TELEMETRY_ENABLED="false")
+    env = dict(child_env(), SANIC_HOST=ACTION_HOST)
     log = (tmp_path / "action-server.log").open("w")
     server = subprocess.Popen(
         [str(PYTHON), "-m", "rasa_sdk", "--actions", "actions", "--port", str(ACTION_PORT)],

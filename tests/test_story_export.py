@@ -13,7 +13,7 @@ def test_a_conversation_becomes_a_test_story(assistant):
     assistant.ask("hello", sender)
     assistant.ask("where was the nasro 2019 conference held?", sender)
     printed = subprocess.run(
-        [sys.executable, "scripts/story.py", sender, "--endpoints", str(assistant.endpoints)],
+        [sys.executable, "-m", "scripts.story", sender, "--endpoints", str(assistant.endpoints)],
         cwd=ROOT,
         capture_output=True,
         text=True,
@@ -34,7 +34,7 @@ def test_a_conversation_becomes_a_test_story(assistant):
 
 def test_an_unknown_conversation_is_said_so(assistant):
     finished = subprocess.run(
-        [sys.executable, "scripts/story.py", "nobody", "--endpoints", str(assistant.endpoints)],
+        [sys.executable, "-m", "scripts.story", "nobody", "--endpoints", str(assistant.endpoints)],
         cwd=ROOT,
         capture_output=True,
         text=True,

@@ -3,7 +3,7 @@ variables and their defaults.
 
 endpoints.yml names the SQL tracker store's settings as `${TRACKER_STORE_...}` variables, and Rasa
 refuses an endpoints file naming a variable that is not set. Every entry point that reads
-endpoints.yml (scripts/serve.py for `make run` and `make shell`, scripts/story.py for `make story`)
+endpoints.yml (ops/launch.py for `make run` and `make shell`, scripts/story.py for `make story`)
 first calls `apply_tracker_store_defaults(os.environ)`; this is the only place the defaults are
 written. `open_tracker_store` opens the store for the scripts that read conversations (`make story`,
 `make report`). (`rasa train`, `rasa test` and `rasa shell nlu` never read endpoints.yml.)

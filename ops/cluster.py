@@ -2,12 +2,12 @@
 
 Everything listens on 127.0.0.1 only; its data, logs, configuration and the record of what runs are
 in var/cluster/ (git-ignored):
-- PostgreSQL (Debian's package, scripts/postgresql.py): the tracker store every Rasa server shares.
+- PostgreSQL (Debian's package, ops/postgresql.py): the tracker store every Rasa server shares.
   Its data stays across down and up.
 - Redis (Debian's package): the lock store they share, so a conversation's messages are handled one
   at a time and in order, whichever server gets them. Nothing in it needs keeping.
 - one or two Rasa servers on the same model, each started the way `make run` starts its one
-  (scripts/serve.py: the project's channels, the HTTP API behind the token, browsers only from
+  (ops/launch.py: the project's channels, the HTTP API behind the token, browsers only from
   COPS_ALLOWED_ORIGINS);
 - two action servers;
 - nginx (Debian's package, a private instance run as root whose workers run as `nobody`): the
@@ -18,7 +18,7 @@ in var/cluster/ (git-ignored):
 
 The benchmark and tests/test_cluster.py use it from Python:
 
-    from scripts.cluster import Ports, start, stop
+    from ops.cluster import Ports, start, stop
     cluster = start(Ports.free(rasa_servers=1))  # returns once every server answers
     cluster.url, cluster.token                   # nginx: REST, socket.io, the HTTP API (?token=)
     stop(cluster.directory)                      # stops everything it started
@@ -40,16 +40,14 @@ from typing import Callable, Dict, List, Optional, Tuple
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
-
-from channels.settings import ALLOWED_ORIGINS_ENV, allowed_origins  # noqa: E402
-from scripts import serve  # noqa: E402
-from scripts.postgresql import PostgreSQL, server_bin  # noqa: E402
-from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
+from channels.settings import ALLOWED_ORIGINS_ENV, allowed_origins
+from ops import launch, settings
+from ops.postgresql import PostgreSQL, server_bin
+from ops.process import STOP_TIMEOUT_S, Server, StartupFailed, is_up, port_is_open
+from ops.settings import MODEL, ROOT
+from ops.tracker_store import apply_tracker_store_defaults
 
 DIRECTORY = ROOT / "var" / "cluster"
-MODEL = ROOT / "models" / "cops.tar.gz"
 CREDENTIALS = ROOT / "credentials.yml"
 NGINX_TEMPLATE = ROOT / "deploy" / "nginx" / "templates" / "default.conf.template"
 NGINX = Path("/usr/sbin/nginx")
@@ -68,8 +66,8 @@ class ClusterError(Exception):
 class Ports:
     """Where each part listens on 127.0.0.1. As many Rasa servers as `rasa` names (1 or 2)."""
 
-    nginx: int = 5005  # visitors, scripts/ask.py and the web page go here, as to `make run`'s Rasa
-    nginx_actions: int = 5055  # the Rasa servers call the action servers here (endpoints.yml's URL)
+    nginx: int = settings.RASA_PORT  # visitors, scripts/ask.py and the web page go here, as to `make run`'s Rasa
+    nginx_actions: int = settings.ACTIONS_PORT  # the Rasa servers call the action servers here (endpoints.yml's URL)
     rasa: Tuple[int, ...] = (5006, 5007)
     actions: Tuple[int, ...] = (5056, 5057)
     # Not the packages' usual ports, where a system-wide server may be running.
@@ -158,7 +156,7 @@ def _signal_group(process: Process, signum: int) -> None:
         pass
 
 
-def _end(process: Process, signum: int = signal.SIGTERM, timeout_s: float = serve.STOP_TIMEOUT_S) -> None:
+def _end(process: Process, signum: int = signal.SIGTERM, timeout_s: float = STOP_TIMEOUT_S) -> None:
     """Stops the process and everything in its process group: `signum`, then SIGKILL if need be."""
     if not _alive(process):
         return
@@ -222,7 +220,7 @@ class Cluster:
 
     def server_env(self) -> Dict[str, str]:
         """What the Rasa servers run with: the shared tracker and lock stores, and `env`."""
-        env = serve.child_env()
+        env = settings.child_env()
         env.update(self.postgresql().env())
         env.update(
             LOCK_STORE_TYPE="redis",
@@ -269,17 +267,17 @@ class Cluster:
         self.logs.mkdir(parents=True, exist_ok=True)
         return (self.logs / f"{name}.log").open("a")
 
-    def _launch(self, name: str) -> serve.Server:
+    def _launch(self, name: str) -> Server:
         """Starts `rasa-N` or `actions-N` (not waiting for it) and records it."""
         kind, number = name.split("-")
         index = int(number) - 1
         with self._log(name) as log:
             if kind == "actions":
                 port = self.ports.actions[index]
-                server = serve.action_server("127.0.0.1", port, log)
+                server = launch.action_server("127.0.0.1", port, log)
             else:
                 port = self.ports.rasa[index]
-                server = serve.rasa_server(
+                server = launch.rasa_server(
                     self.model,
                     self.endpoints,
                     self.credentials,
@@ -294,11 +292,11 @@ class Cluster:
         self.record(name, server.process.pid, port, Path(log.name))
         return server
 
-    def _wait(self, servers: List[Tuple[str, serve.Server]]) -> None:
+    def _wait(self, servers: List[Tuple[str, Server]]) -> None:
         for name, server in servers:
             try:
                 server.wait_until_up()
-            except serve.StartupFailed as failure:
+            except StartupFailed as failure:
                 raise ClusterError(f"{failure}; its log: {self.processes[name].log}") from None
 
 
@@ -439,7 +437,7 @@ def _start_nginx(cluster: Cluster) -> None:
         )
     cluster.record("nginx", process.pid, cluster.ports.nginx, config.parent / "error.log")
     deadline = time.monotonic() + READY_TIMEOUT_S
-    while not serve.is_up(f"{cluster.url}/webhooks/rest/"):
+    while not is_up(f"{cluster.url}/webhooks/rest/"):
         if process.poll() is not None or time.monotonic() > deadline:
             raise ClusterError(f"nginx did not answer on {cluster.url}; its log: {config.parent / 'error.log'}")
         time.sleep(0.2)
@@ -457,7 +455,7 @@ def _check_ready(ports: Ports, model: Path) -> None:
         raise ClusterError("missing: " + ", ".join(missing) + "; `make cluster` installs them")
     if not model.exists():
         raise ClusterError(f"no model at {model}: `make train` makes one")
-    taken = [f"{name} {port}" for name, port in ports.named() if serve.port_is_open(port)]
+    taken = [f"{name} {port}" for name, port in ports.named() if port_is_open(port)]
     if taken:
         raise ClusterError(
             "already in use on 127.0.0.1: "
@@ -492,7 +490,7 @@ def start(
     _check_ready(ports, model)
     (directory / "logs").mkdir(exist_ok=True)
     (directory / "postgresql").mkdir(exist_ok=True)
-    token, _ = serve.auth_token(directory / "auth-token")
+    token, _ = launch.auth_token(directory / "auth-token")
     cluster = Cluster(
         directory=directory,
         ports=ports,
@@ -521,7 +519,7 @@ def start(
         _start_nginx(cluster)
         if ports.web:
             with cluster._log("web") as log:
-                web = serve.start_web_server(ports.web, log)
+                web = launch.start_web_server(ports.web, log)
             cluster.record("web", web.process.pid, ports.web, Path(log.name))
     except BaseException:
         stop(directory)
@@ -563,7 +561,7 @@ def up(args: argparse.Namespace) -> int:
     url = f"http://localhost:{ports.nginx}"
     token_place = (
         "$RASA_AUTH_TOKEN"
-        if os.environ.get(serve.TOKEN_ENV)
+        if os.environ.get(launch.TOKEN_ENV)
         else str((cluster.directory / "auth-token").relative_to(ROOT))
     )
     rasa = ", ".join(f"127.0.0.1:{port}" for port in ports.rasa)

@@ -1,4 +1,4 @@
-"""Starts the assistant's servers: `run` (make run) or `shell` (make shell).
+"""Starts the assistant's servers: `python -m ops.launch run` (make run) or `shell` (make shell).
 
 run:   the action server, the Rasa server (REST, socket.io and callback channels; the HTTP API with
        an auth token) and the web page with the chat widget; prints what runs where and stops them
@@ -7,114 +7,40 @@ shell: the action server if it is not already up, then `rasa shell`; when the sh
        Ctrl-D), stops the action server it started.
 
 The action server's address is read from the endpoints file, so the two always agree. The tracker
-store's TRACKER_STORE_* variables get their defaults (SQLite in var/) from scripts/tracker_store_env.py.
+store's TRACKER_STORE_* variables get their defaults (SQLite in var/) from ops/tracker_store.py.
 """
 
 import argparse
 import os
 import secrets
 import signal
-import socket
 import subprocess
 import sys
 import time
-import urllib.error
-import urllib.request
 from pathlib import Path
 from typing import IO, List, Optional
 from urllib.parse import urlsplit
 
 import yaml
 
-ROOT = Path(__file__).resolve().parent.parent
-sys.path.insert(0, str(ROOT))
+from channels.settings import allowed_origins
+from ops.process import STOP_TIMEOUT_S, Server, StartupFailed, free_local_port, is_up
+from ops.settings import BIN, MODEL, RASA_PORT, ROOT, WEB, WEB_PORT, child_env
+from ops.tracker_store import apply_tracker_store_defaults
 
-from channels.settings import allowed_origins  # noqa: E402  (needs ROOT on the path)
-from scripts.tracker_store_env import apply_tracker_store_defaults  # noqa: E402
-
-BIN = Path(sys.executable).parent
-WEB = ROOT / "web"
 TOKEN_FILE = ROOT / "var" / "auth-token"
 TOKEN_ENV = "RASA_AUTH_TOKEN"
-STARTUP_TIMEOUT_S = 180
-STOP_TIMEOUT_S = 15
 ACTION_SERVER_RETRY_S = 5
-
-
-class StartupFailed(Exception):
-    """A server exited or did not answer while starting."""
 
 
 class StopRequested(Exception):
     """Ctrl-C or SIGTERM: stop every server this launcher started."""
 
 
-class Server:
-    """A child process in its own process group, so stopping it stops everything it forked."""
-
-    def __init__(self, name: str, command: List[str], health_url: str, env: dict, log: Optional[IO] = None) -> None:
-        self.name = name
-        self.health_url = health_url
-        self.process = subprocess.Popen(
-            command,
-            cwd=ROOT,
-            env=env,
-            start_new_session=True,
-            stdout=log,
-            stderr=subprocess.STDOUT if log else None,
-        )
-
-    def wait_until_up(self) -> None:
-        """Returns once the server answers; otherwise stops it (it runs in its own session, so
-        nothing else would) and raises."""
-        try:
-            self._wait_for_health()
-        except BaseException:
-            self.stop()
-            raise
-
-    def _wait_for_health(self) -> None:
-        deadline = time.monotonic() + STARTUP_TIMEOUT_S
-        while time.monotonic() < deadline:
-            if self.process.poll() is not None:
-                raise StartupFailed(f"{self.name} exited with code {self.process.returncode} while starting")
-            if is_up(self.health_url):
-                return
-            time.sleep(0.5)
-        raise StartupFailed(f"{self.name} did not answer {self.health_url} within {STARTUP_TIMEOUT_S} s")
-
-    def stop(self) -> None:
-        if self.process.poll() is not None:
-            return
-        try:
-            os.killpg(self.process.pid, signal.SIGTERM)
-            self.process.wait(STOP_TIMEOUT_S)
-        except subprocess.TimeoutExpired:
-            os.killpg(self.process.pid, signal.SIGKILL)
-            self.process.wait()
-        except ProcessLookupError:
-            pass
-
-
-def is_up(url: str) -> bool:
-    try:
-        with urllib.request.urlopen(url, timeout=2) as response:
-            return response.status == 200
-    except (urllib.error.URLError, OSError):
-        return False
-
-
 def action_server_address(endpoints: Path):
     url = yaml.safe_load(endpoints.read_text(encoding="utf-8"))["action_endpoint"]["url"]
     parts = urlsplit(url)
     return parts.hostname, parts.port
-
-
-def child_env() -> dict:
-    env = dict(os.environ)
-    env["RASA_TELEMETRY_ENABLED"] = "false"
-    env.setdefault("TF_CPP_MIN_LOG_LEVEL", "2")
-    return env
 
 
 def action_server(host: str, port: int, log: Optional[IO] = None) -> Server:
@@ -286,19 +212,6 @@ def run(args: argparse.Namespace) -> int:
             server.stop()
 
 
-def free_local_port() -> int:
-    with socket.socket() as probe:
-        probe.bind(("127.0.0.1", 0))
-        return probe.getsockname()[1]
-
-
-def port_is_open(port: int, host: str = "127.0.0.1") -> bool:
-    """Whether something accepts connections on host:port."""
-    with socket.socket() as probe:
-        probe.settimeout(1)
-        return probe.connect_ex((host, port)) == 0
-
-
 def shell(args: argparse.Namespace) -> int:
     """The action server unless one is up, then `rasa shell` in the foreground; stops what it started.
 
@@ -367,12 +280,12 @@ def shell(args: argparse.Namespace) -> int:
 def main() -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument("mode", choices=["run", "shell"])
-    parser.add_argument("--model", type=Path, default=ROOT / "models" / "cops.tar.gz")
+    parser.add_argument("--model", type=Path, default=MODEL)
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--credentials", type=Path, default=ROOT / "credentials.yml")
     parser.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
-    parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", "5005")))
-    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", "8080")))
+    parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", RASA_PORT)))
+    parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", WEB_PORT)))
     parser.add_argument(
         "--conversation-id",
         default=time.strftime("staff-%Y%m%d-%H%M%S"),
