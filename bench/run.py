@@ -37,7 +37,8 @@ import requests
 import yaml
 
 from content import contact_data
-from ops import launch, process, settings
+from ops import launch, settings
+from ops.process import STARTUP_TIMEOUT_S, free_local_port
 from ops.tracker_store import apply_tracker_store_defaults
 from scripts.ask import ask
 
@@ -127,7 +128,7 @@ def holdout_scores(name: str, model: str) -> dict:
 
 def first_answer_s(url: str, started: float, expect: str, process: subprocess.Popen) -> float:
     """Seconds from `started` until the REST channel answers with `expect`."""
-    while time.perf_counter() - started < process.STARTUP_TIMEOUT_S:
+    while time.perf_counter() - started < STARTUP_TIMEOUT_S:
         if process.poll() is not None:
             raise RuntimeError(f"the Rasa server exited with code {process.returncode} while starting")
         try:
@@ -136,7 +137,7 @@ def first_answer_s(url: str, started: float, expect: str, process: subprocess.Po
         except requests.RequestException:  # not listening yet
             pass
         time.sleep(0.05)
-    raise RuntimeError(f"no answer within {process.STARTUP_TIMEOUT_S} s")
+    raise RuntimeError(f"no answer within {STARTUP_TIMEOUT_S} s")
 
 
 async def parse_latencies(url: str, token: str, texts: List[str]) -> List[float]:
@@ -217,7 +218,7 @@ def questions() -> Dict[str, dict]:
 
 def serve_and_measure(name: str, model: str) -> dict:
     """Starts an action server and a Rasa server for `model`, measures them, stops them."""
-    rasa_port, actions_port = process.free_local_port(), process.free_local_port()
+    rasa_port, actions_port = free_local_port(), free_local_port()
     store = WORK / f"conversations-{name}.db"
     store.unlink(missing_ok=True)
     endpoints = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))

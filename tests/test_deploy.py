@@ -15,6 +15,8 @@ import pytest
 import yaml
 from conftest import ROOT, debian_package
 
+from ops.settings import RASA_PORT
+
 DEPLOY = ROOT / "deploy"
 COMPOSE = yaml.safe_load((DEPLOY / "docker-compose.yml").read_text(encoding="utf-8"))
 RASA_VALUES = yaml.safe_load((DEPLOY / "helm" / "rasa-values.yaml").read_text(encoding="utf-8"))
@@ -22,7 +24,6 @@ ACTION_VALUES = yaml.safe_load((DEPLOY / "helm" / "action-server-values.yaml").r
 ENDPOINTS = yaml.safe_load((ROOT / "endpoints.yml").read_text(encoding="utf-8"))
 CREDENTIALS = yaml.safe_load((ROOT / "credentials.yml").read_text(encoding="utf-8"))
 ACTION_PORT = urlsplit(ENDPOINTS["action_endpoint"]["url"]).port
-RASA_PORT = 5005  # ops/launch.py's, and Rasa's, default
 SERVICES = COMPOSE["services"]
 
 
