@@ -210,17 +210,17 @@ class ActionShareLink(Action):
 
 class ActionAnswerEachYear(Action):
     """ "How many attended in 2019, and in 2021?": the answer to the message's conference question
-    (its `utter_<intent>` in the domain, written from content/answers.yml) for each year it names, each with its page."""
+    (content/answers.yml) for each year it names, each with its page."""
 
     def name(self) -> Text:
         return "action_answer_each_year"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         intent = _latest_intent(tracker)
-        variants = (domain.get("responses") or {}).get(f"utter_{intent}") or []
-        years = [year for year in tracker.latest_message.get(YEARS) or [] if _variant_for_year(variants, year)]
+        answered_in_words = intent in ANSWERS and ANSWERS[intent].text
+        years = (tracker.latest_message.get(YEARS) or []) if answered_in_words else []
         for position, year in enumerate(years):
-            dispatcher.utter_message(text=_variant_for_year(variants, year))
+            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year))
             # What to ask next comes after the last answer only.
             _share_page(dispatcher, tracker, intent, year, next_questions=position == len(years) - 1)
         return []
@@ -243,18 +243,6 @@ def _share_page(
         _answer(dispatcher, tracker, REPLIES.templates["more_info"], intent, link=style.link(link))
     else:
         dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
-
-
-def _variant_for_year(variants: List[Dict[str, Any]], year: str) -> Optional[str]:
-    """The text of the response variant for conference_year `year` (the one without a condition
-    is the default year's)."""
-    for variant in variants:
-        if any(
-            condition.get("name") == YEAR_SLOT and str(condition.get("value")) == year
-            for condition in variant.get("condition") or []
-        ):
-            return variant.get("text")
-    return next((variant.get("text") for variant in variants if not variant.get("condition")), None)
 
 
 class ActionReferToResponseCenter(Action):

@@ -50,7 +50,6 @@ from components.understanding import (
     Reading,
     Turn,
     last_answered,
-    load_topics,
     previous_turns,
 )
 from content import answers as content_answers
@@ -282,7 +281,7 @@ class ConversationContext(GraphComponent):
 
     def train(self, training_data: TrainingData) -> Resource:
         answers = content_answers.load(Path(self.config["answers_file"]))
-        self.topics = {intent: topic.name for intent, topic in load_topics(self.config["answers_file"]).items()}
+        self.topics = {entry.key: entry.topic for entry in answers.entries.values()}
         self.linked = {entry.key for entry in answers.entries.values() if entry.link}
         self.yearly = answers.yearly()
         self.dated = {entry.key: list(entry.dated) for entry in answers.entries.values() if entry.dated}

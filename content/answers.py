@@ -10,6 +10,7 @@ rules that give them; the actions and the NLU components read it as it is.
 import re
 import string
 from dataclasses import dataclass
+from functools import cached_property
 from pathlib import Path
 from typing import Any, Dict, Iterable, List, Optional, Tuple
 
@@ -19,9 +20,11 @@ ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # The language every answer has; the others an entry may add.
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en",)
-# The conference years the slot conference_year tells apart (domain/conversation.yml); an answer
-# asked of any other year gets `another_year`.
+# The conference years the slot conference_year tells apart (domain/conversation.yml) besides the
+# 2019 conference of `text:`; an answer asked of any other year (the slot's ANOTHER_YEAR) gets
+# `another_year`.
 OTHER_YEARS = ("2020", "2021")
+ANOTHER_YEAR = "other"
 # What an action's text may ask to be filled in (content/formatting.py contact_values).
 CONTACT_PLACEHOLDERS = {
     "center_name",
@@ -92,8 +95,19 @@ class Answers:
         texts = self.entries[key].text
         return texts.get(language) or texts[DEFAULT_LANGUAGE]
 
-    def topics(self) -> Dict[str, List[str]]:
-        """topic -> its questions, in the order of the file."""
+    def text_for_year(self, key: str, year: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The answer for conference year `year` (a value of the slot conference_year)."""
+        entry = self.entries[key]
+        if year in entry.years:
+            return entry.years[year].get(language) or entry.years[year][DEFAULT_LANGUAGE]
+        if year == ANOTHER_YEAR and entry.years:
+            return self.another_year.get(language) or self.another_year[DEFAULT_LANGUAGE]
+        return self.text(key, language)
+
+    @cached_property
+    def by_topic(self) -> Dict[str, List[str]]:
+        """topic -> its questions, in the order of the file (worked out once: every answer's
+        buttons ask it)."""
         found: Dict[str, List[str]] = {}
         for entry in self.entries.values():
             found.setdefault(entry.topic, []).append(entry.key)
@@ -104,7 +118,7 @@ class Answers:
         entry = self.entries.get(key or "")
         if entry is None:
             return []
-        order = self.topics()[entry.topic]
+        order = self.by_topic[entry.topic]
         start = order.index(entry.key)
         return [order[(start + step) % len(order)] for step in range(1, count + 1)]
 
@@ -160,6 +174,10 @@ def load(path: Path = ANSWERS_FILE, links: Optional[Iterable[str]] = None) -> An
         for year in years:
             if str(year) not in OTHER_YEARS:
                 fail(f"{where}.years.{year}", f"is not a year the assistant tells apart ({', '.join(OTHER_YEARS)})")
+        missing = [year for year in OTHER_YEARS if years and year not in {str(given) for given in years}]
+        if missing:
+            # Otherwise that year's slot value would get the 2019 answer.
+            fail(f"{where}.years", f"has no answer for {missing[0]}: an answer that differs by year gives each")
         if years and not another_year:
             fail("another_year", f"is missing, and {where} has answers for other years")
         link = entry.get("link")

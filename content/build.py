@@ -27,8 +27,6 @@ NLU_DIR = ROOT / "data" / "nlu"
 ENTITY = "resource_topic"
 HEADER = "# Written by `python -m content.build` (make train) from {source}.\n# Do not edit: change {source} instead.\n"
 YEAR_SLOT = "conference_year"
-# The slot value of a conference year the facts do not cover (domain/conversation.yml).
-ANOTHER_YEAR = "other"
 # Follows an answer that has a page, with its link (actions/actions.py).
 SHARE_LINK = "action_share_link"
 
@@ -47,7 +45,7 @@ def responses(answers: Answers) -> Dict[str, List[Dict[str, Any]]]:
         for year, texts in entry.years.items():
             variants.append(_for_year(year, texts[answers_file.DEFAULT_LANGUAGE]))
         if entry.years:
-            variants.append(_for_year(ANOTHER_YEAR, answers.another_year[answers_file.DEFAULT_LANGUAGE]))
+            variants.append(_for_year(answers_file.ANOTHER_YEAR, answers.another_year[answers_file.DEFAULT_LANGUAGE]))
         found[entry.response] = variants
     return found
 

@@ -379,17 +379,21 @@ def test_out_of_scope_referral_gives_phone_and_email():
 
 def test_a_conference_question_of_two_years_is_answered_for_each_with_its_page():
     """ "How many attended in 2019, and in 2021?" (the NLU names the years under `years`)."""
-    from pathlib import Path
-
-    from rasa.shared.core.domain import Domain
-
-    # The domain as Rasa hands it to the action server (content/answers.yml written out by make train).
-    domain = Domain.load(str(Path(__file__).resolve().parents[1] / "domain")).as_dict()
     tracker = make_tracker("conference_attendance", text="how many attended in 2019, and in 2021?")
     tracker.latest_message["years"] = ["2019", "2021"]
     dispatcher = CollectingDispatcher()
-    assert actions.ActionAnswerEachYear().run(dispatcher, tracker, domain) == []
+    assert actions.ActionAnswerEachYear().run(dispatcher, tracker, {}) == []
     texts = [message["text"] for message in dispatcher.messages]
     assert "2,100" in texts[0] and "08-2019/nasro" in texts[1]
     assert "1,100" in texts[2] and "nasro.org" in texts[3]
     assert dispatcher.messages[-1]["buttons"], "the last answer offers what to ask next"
+
+
+def test_a_conference_year_the_facts_do_not_cover_is_said_so_beside_the_one_they_do():
+    tracker = make_tracker("conference_location", text="where was it in 2019 and in 2017?")
+    tracker.latest_message["years"] = ["2019", "other"]
+    dispatcher = CollectingDispatcher()
+    actions.ActionAnswerEachYear().run(dispatcher, tracker, {})
+    texts = [message["text"] for message in dispatcher.messages]
+    assert "Pigeon Forge" in texts[0] and "LeConte" in texts[0]
+    assert texts[2].startswith("I don't have information about NASRO's conference of that year")

@@ -308,6 +308,10 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
             "answers.conference_date.years.2018: is not a year",
         ),
         (
+            lambda d: d["answers"]["conference_date"]["years"].pop("2021"),
+            "answers.conference_date.years: has no answer for 2021",
+        ),
+        (
             lambda d: d["answers"].update({"Ask Fax": {"topic": "contact", "title": "Fax", "text": {"en": "No."}}}),
             "answers.Ask Fax: a key is written in small letters",
         ),

@@ -237,3 +237,11 @@ def test_a_story_or_an_or_step_answers_an_intent_too():
     assert unanswered_intents(["ask_hours", "ask_phone"], [story]) == []
     unanswered_question = {"story": "asked, no answer", "steps": [{"intent": "ask_hours"}]}
     assert len(unanswered_intents(["ask_hours"], [unanswered_question])) == 1
+
+
+def test_the_conference_years_of_the_answers_are_the_slot_s_and_the_understanding_s():
+    from components.conversation_context import ConversationContext
+
+    slot = CONVERSATION["slots"]["conference_year"]["values"]
+    assert slot == ["2019", *answers_file.OTHER_YEARS, answers_file.ANOTHER_YEAR]
+    assert ConversationContext.get_default_config()["known_years"] == [int(year) for year in slot[:-1]]
