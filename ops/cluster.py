@@ -1,7 +1,9 @@
 """Scale out on this machine: `make cluster` (up), `make cluster-down` (down), status.
 
-Everything listens on 127.0.0.1 only; its data, logs, configuration and the record of what runs are
-in var/cluster/ (git-ignored):
+Everything listens on 127.0.0.1 only; its data, logs and configuration are in var/cluster/
+(git-ignored). supervisor (ops/supervisor.py) runs each server: it starts one that crashes again at
+once, rotates its log in var/cluster/logs/, and stops them all, last started first, on `down`.
+This module says what runs, in which order, and when each answers:
 - PostgreSQL (Debian's package, ops/postgresql.py): the tracker store every Rasa server shares.
   Its data stays across down and up.
 - Redis (Debian's package): the lock store they share, so a conversation's messages are handled one
@@ -21,6 +23,7 @@ The benchmark and tests/test_cluster.py use it from Python:
     from ops.cluster import Ports, start, stop
     cluster = start(Ports.free(rasa_servers=1))  # returns once every server answers
     cluster.url, cluster.token                   # nginx: REST, socket.io, the HTTP API (?token=)
+    cluster.kill("rasa-1")                       # a crash: supervisor starts it again
     stop(cluster.directory)                      # stops everything it started
 """
 
@@ -28,12 +31,10 @@ import argparse
 import json
 import os
 import secrets
-import signal
 import socket
 import string
 import subprocess
 import sys
-import time
 from dataclasses import asdict, dataclass, field
 from pathlib import Path
 from typing import Callable, Dict, List, Optional, Tuple
@@ -43,8 +44,9 @@ import yaml
 from channels.settings import ALLOWED_ORIGINS_ENV, allowed_origins
 from ops import launch, settings
 from ops.postgresql import PostgreSQL, server_bin
-from ops.process import STOP_TIMEOUT_S, Server, StartupFailed, is_up, port_is_open
+from ops.process import STARTUP_TIMEOUT_S, is_up, port_is_open
 from ops.settings import MODEL, ROOT
+from ops.supervisor import GAVE_UP, LOG_BYTES, Program, Supervisor, SupervisorError
 from ops.tracker_store import apply_tracker_store_defaults
 
 DIRECTORY = ROOT / "var" / "cluster"
@@ -54,6 +56,7 @@ NGINX = Path("/usr/sbin/nginx")
 REDIS = Path("/usr/bin/redis-server")
 STATE = "cluster.json"
 READY_TIMEOUT_S = 60
+INFRASTRUCTURE = {"postgresql", "redis", "nginx", "web"}
 # A server that fails one request is passed over for this long, then tried again.
 UPSTREAM_FAIL_TIMEOUT_S = 5
 
@@ -114,62 +117,6 @@ class Ports:
         return listed + ([("web page", self.web)] if self.web else [])
 
 
-@dataclass
-class Process:
-    name: str
-    pid: int
-    started: int  # since boot, in clock ticks (/proc/<pid>/stat): a later process with this pid is not it
-    port: int
-    log: str
-
-
-def _stat(pid: int) -> Optional[Tuple[str, int]]:
-    """A live process's state letter and start time, or None."""
-    try:
-        stat = Path(f"/proc/{pid}/stat").read_text()
-    except OSError:
-        return None
-    fields = stat[stat.rindex(")") + 2 :].split()  # after "pid (comm) "; comm may hold spaces
-    return fields[0], int(fields[19])
-
-
-def _alive(process: Process) -> bool:
-    found = _stat(process.pid)
-    if found and found[0] == "Z":
-        _reap(process.pid)
-        return False
-    return found is not None and found[1] == process.started
-
-
-def _reap(pid: int) -> None:
-    """Collects a child that ended (one this Python process started); others are init's."""
-    try:
-        os.waitpid(pid, os.WNOHANG)
-    except ChildProcessError:
-        pass
-
-
-def _signal_group(process: Process, signum: int) -> None:
-    try:
-        os.killpg(process.pid, signum)
-    except ProcessLookupError:
-        pass
-
-
-def _end(process: Process, signum: int = signal.SIGTERM, timeout_s: float = STOP_TIMEOUT_S) -> None:
-    """Stops the process and everything in its process group: `signum`, then SIGKILL if need be."""
-    if not _alive(process):
-        return
-    _signal_group(process, signum)
-    deadline = time.monotonic() + timeout_s
-    while _alive(process) and time.monotonic() < deadline:
-        time.sleep(0.1)
-    if _alive(process):
-        _signal_group(process, signal.SIGKILL)
-        while _alive(process):
-            time.sleep(0.1)
-
-
 def _rss_bytes(pid: int) -> int:
     try:
         for line in Path(f"/proc/{pid}/status").read_text().splitlines():
@@ -182,7 +129,8 @@ def _rss_bytes(pid: int) -> int:
 
 @dataclass
 class Cluster:
-    """A running cluster, as recorded in `directory`/cluster.json (readable by root only)."""
+    """A cluster's ports, secrets and files, as recorded in `directory`/cluster.json (readable by
+    root only); what runs is supervisor's to tell."""
 
     directory: Path
     ports: Ports
@@ -192,7 +140,6 @@ class Cluster:
     model: Path
     credentials: Path
     env: Dict[str, str] = field(default_factory=dict)  # added to the Rasa and action servers' environment
-    processes: Dict[str, Process] = field(default_factory=dict)
 
     @property
     def url(self) -> str:
@@ -232,6 +179,15 @@ class Cluster:
         env.update(self.env)
         return apply_tracker_store_defaults(env)
 
+    @property
+    def supervisor(self) -> Supervisor:
+        return Supervisor(self.directory / "supervisor")
+
+    @property
+    def processes(self) -> Dict[str, dict]:
+        """What supervisor runs, by name: its record of each (statename, pid ...); {} once stopped."""
+        return self.supervisor.programs()
+
     def save(self) -> None:
         state = self.directory / STATE
         state.touch(mode=0o600)
@@ -240,64 +196,116 @@ class Cluster:
         recorded.update(directory=str(self.directory), model=str(self.model), credentials=str(self.credentials))
         state.write_text(json.dumps(recorded, indent=2) + "\n", encoding="utf-8")
 
-    def record(self, name: str, pid: int, port: int, log: Path) -> None:
-        found = _stat(pid)
-        self.processes[name] = Process(name, pid, found[1] if found else 0, port, str(log))
-        self.save()
-
     def alive(self, name: str) -> bool:
-        return name in self.processes and _alive(self.processes[name])
+        return self.supervisor.info(name)["statename"] == "RUNNING"
+
+    def pid(self, name: str) -> int:
+        return self.supervisor.info(name)["pid"]
 
     def kill(self, name: str) -> None:
-        """A crash: SIGKILL to the server (e.g. "rasa-1", "actions-2"); returns once it is gone."""
-        _end(self.processes[name], signal.SIGKILL)
+        """A crash: SIGKILL to the server (e.g. "rasa-1", "actions-2"); returns once it is gone.
+        supervisor starts it again by itself."""
+        self.supervisor.kill(name)
 
-    def restart(self, name: str) -> None:
-        """Starts a Rasa or action server that stopped again, on its port; returns once it answers."""
-        if self.alive(name):
-            raise ClusterError(f"{name} is running")
-        server = self._launch(name)
-        self._wait([(name, server)])
+    def wait_until_answering(self, name: str) -> None:
+        """Returns once the Rasa or action server `name` answers, starting it if it is stopped."""
+        if self.supervisor.info(name)["statename"] in GAVE_UP:
+            self.supervisor.start_program(name)
+        self._wait(name, restarted=True)
 
     def memory(self) -> Dict[str, int]:
         """Resident memory of each running process, in bytes (for nginx and PostgreSQL: the master)."""
-        return {name: _rss_bytes(process.pid) for name, process in self.processes.items() if _alive(process)}
+        return {name: _rss_bytes(info["pid"]) for name, info in self.processes.items() if info["pid"]}
 
-    def _log(self, name: str):
-        self.logs.mkdir(parents=True, exist_ok=True)
-        return (self.logs / f"{name}.log").open("a")
+    def ports_by_name(self) -> Dict[str, int]:
+        ports = {"postgresql": self.ports.postgresql, "redis": self.ports.redis, "nginx": self.ports.nginx}
+        ports.update({f"rasa-{i}": port for i, port in enumerate(self.ports.rasa, 1)})
+        ports.update({f"actions-{i}": port for i, port in enumerate(self.ports.actions, 1)})
+        return ports | ({"web": self.ports.web} if self.ports.web else {})
 
-    def _launch(self, name: str) -> Server:
-        """Starts `rasa-N` or `actions-N` (not waiting for it) and records it."""
-        kind, number = name.split("-")
-        index = int(number) - 1
-        with self._log(name) as log:
-            if kind == "actions":
-                port = self.ports.actions[index]
-                server = launch.action_server("127.0.0.1", port, log)
-            else:
-                port = self.ports.rasa[index]
-                server = launch.rasa_server(
-                    self.model,
-                    self.endpoints,
-                    self.credentials,
-                    "127.0.0.1",
-                    port,
-                    allowed_origins(),
-                    self.token,
-                    self.server_env(),
-                    log,
-                )
-        server.name = name
-        self.record(name, server.process.pid, port, Path(log.name))
-        return server
+    def programs(self) -> List[Program]:
+        """Everything the cluster runs, as supervisor runs it; the priority orders the stopping."""
+        logs = self.logs
+        database = self.postgresql()
+        programs = [
+            # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
+            Program(
+                "postgresql", database.server_command(), logs / "postgresql.log", user=database.owner, stop_signal="INT"
+            ),
+            Program("redis", [str(REDIS), str(self.directory / "redis" / "redis.conf")], logs / "redis.log"),
+        ]
+        programs += [
+            Program(
+                f"actions-{i}",
+                launch.action_server_command(port),
+                logs / f"actions-{i}.log",
+                env=launch.action_server_env("127.0.0.1"),
+                priority=200,
+            )
+            for i, port in enumerate(self.ports.actions, 1)
+        ]
+        server_env = self.server_env()
+        own = settings.child_env()
+        programs += [
+            Program(
+                f"rasa-{i}",
+                launch.rasa_run_command(
+                    self.model, self.endpoints, self.credentials, "127.0.0.1", port, allowed_origins(), self.token
+                ),
+                logs / f"rasa-{i}.log",
+                # Only what differs from supervisord's own environment (settings.child_env).
+                env={key: value for key, value in server_env.items() if own.get(key) != value},
+                priority=300,
+            )
+            for i, port in enumerate(self.ports.rasa, 1)
+        ]
+        nginx = self.directory / "nginx"
+        programs.append(
+            Program(
+                "nginx",
+                [str(NGINX), "-p", str(nginx), "-c", str(nginx / "nginx.conf"), "-e", str(nginx / "error.log")],
+                logs / "nginx.log",
+                priority=400,
+            )
+        )
+        if self.ports.web:
+            programs.append(Program("web", launch.web_server_command(self.ports.web), logs / "web.log", priority=500))
+        return programs
 
-    def _wait(self, servers: List[Tuple[str, Server]]) -> None:
-        for name, server in servers:
-            try:
-                server.wait_until_up()
-            except StartupFailed as failure:
-                raise ClusterError(f"{failure}; its log: {self.processes[name].log}") from None
+    def health(self, name: str) -> Callable[[], bool]:
+        """What tells that `name` answers."""
+        kind, _, _ = name.partition("-")
+        port = self.ports_by_name()[name]
+        if kind == "postgresql":
+            return self.postgresql().accepts_connections
+        if kind == "redis":
+            return self._redis_answers
+        path = {"actions": "/health", "rasa": "/webhooks/rest/", "nginx": "/webhooks/rest/", "web": "/"}[kind]
+        return lambda: is_up(f"http://127.0.0.1:{port}{path}")
+
+    def _redis_answers(self) -> bool:
+        import redis  # installed with Rasa, which uses it for the lock store
+
+        client = redis.Redis(host="127.0.0.1", port=self.ports.redis, password=self.redis_password, socket_timeout=2)
+        try:
+            return bool(client.ping())
+        except redis.exceptions.ConnectionError:
+            return False
+
+    def _start(self, *names: str) -> None:
+        """Starts them together; returns once each answers."""
+        for name in names:
+            self.supervisor.start_program(name)
+        for name in names:
+            self._wait(name)
+
+    def _wait(self, name: str, restarted: bool = False) -> None:
+        try:
+            self.supervisor.wait_until(
+                name, self.health(name), READY_TIMEOUT_S if name in INFRASTRUCTURE else STARTUP_TIMEOUT_S, restarted
+            )
+        except SupervisorError as failure:
+            raise ClusterError(str(failure)) from None
 
 
 def load(directory: Path = DIRECTORY) -> Optional[Cluster]:
@@ -306,13 +314,12 @@ def load(directory: Path = DIRECTORY) -> Optional[Cluster]:
     if not state.exists():
         return None
     recorded = json.loads(state.read_text(encoding="utf-8"))
+    recorded.pop("processes", None)  # recorded before supervisor ran the cluster
     ports = recorded.pop("ports")
     ports.update(rasa=tuple(ports["rasa"]), actions=tuple(ports["actions"]))
-    processes = {name: Process(**process) for name, process in recorded.pop("processes").items()}
     return Cluster(
         directory=Path(recorded.pop("directory")),
         ports=Ports(**ports),
-        processes=processes,
         model=Path(recorded.pop("model")),
         credentials=Path(recorded.pop("credentials")),
         **recorded,
@@ -334,7 +341,7 @@ def _write_endpoints(cluster: Cluster) -> None:
     cluster.endpoints.write_text(yaml.safe_dump(endpoints), encoding="utf-8")
 
 
-def _start_redis(cluster: Cluster) -> None:
+def _write_redis_config(cluster: Cluster) -> None:
     directory = cluster.directory / "redis"
     directory.mkdir(exist_ok=True)
     # In a file, not on the command line, where `ps` would show the password.
@@ -348,24 +355,6 @@ def _start_redis(cluster: Cluster) -> None:
         f"dir {directory}\ndaemonize no\n",
         encoding="utf-8",
     )
-    log_path = cluster.logs / "redis.log"
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [str(REDIS), str(config)], stdout=log, stderr=subprocess.STDOUT, cwd=directory, start_new_session=True
-        )
-    cluster.record("redis", process.pid, cluster.ports.redis, log_path)
-    import redis  # installed with Rasa, which uses it for the lock store
-
-    client = redis.Redis(host="127.0.0.1", port=cluster.ports.redis, password=cluster.redis_password, socket_timeout=2)
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while True:
-        try:
-            client.ping()
-            return
-        except redis.exceptions.ConnectionError:
-            if process.poll() is not None or time.monotonic() > deadline:
-                raise ClusterError(f"Redis did not start; its log: {log_path}") from None
-            time.sleep(0.2)
 
 
 def nginx_config(ports: Ports, directory: Path) -> Path:
@@ -422,25 +411,11 @@ def _nginx(config: Path, *args: str, check: bool = True) -> subprocess.Completed
     )
 
 
-def _start_nginx(cluster: Cluster) -> None:
+def _write_nginx_config(cluster: Cluster) -> None:
     config = nginx_config(cluster.ports, cluster.directory / "nginx")
     checked = _nginx(config, "-t", check=False)
     if checked.returncode != 0:
         raise ClusterError(f"nginx refuses its configuration {config}:\n{checked.stderr}")
-    log_path = cluster.logs / "nginx.log"
-    with log_path.open("a") as log:
-        process = subprocess.Popen(
-            [str(NGINX), "-p", str(config.parent), "-c", str(config), "-e", str(config.parent / "error.log")],
-            stdout=log,
-            stderr=subprocess.STDOUT,
-            start_new_session=True,
-        )
-    cluster.record("nginx", process.pid, cluster.ports.nginx, config.parent / "error.log")
-    deadline = time.monotonic() + READY_TIMEOUT_S
-    while not is_up(f"{cluster.url}/webhooks/rest/"):
-        if process.poll() is not None or time.monotonic() > deadline:
-            raise ClusterError(f"nginx did not answer on {cluster.url}; its log: {config.parent / 'error.log'}")
-        time.sleep(0.2)
 
 
 def _check_ready(ports: Ports, model: Path) -> None:
@@ -484,8 +459,7 @@ def start(
         raise ClusterError("the cluster runs one or two Rasa servers and two action servers")
     directory = directory.resolve()
     directory.mkdir(parents=True, exist_ok=True)
-    running = load(directory)
-    if running and any(_alive(process) for process in running.processes.values()):
+    if Supervisor(directory / "supervisor").running():
         raise ClusterError(f"a cluster is already running from {directory}: stop it first (make cluster-down)")
     _check_ready(ports, model)
     (directory / "logs").mkdir(exist_ok=True)
@@ -503,24 +477,24 @@ def start(
     )
     cluster.save()
     try:
-        say(f"PostgreSQL on 127.0.0.1:{ports.postgresql}, Redis on 127.0.0.1:{ports.redis} ...")
         database = cluster.postgresql()
-        database.start()
-        cluster.record("postgresql", database.pid(), ports.postgresql, database.dir / "server.log")
-        _start_redis(cluster)
+        new_database = database.initialize()
+        _write_redis_config(cluster)
         _write_endpoints(cluster)
+        _write_nginx_config(cluster)
+        cluster.supervisor.write(cluster.programs())
+        cluster.supervisor.start(settings.child_env())
+        say(f"PostgreSQL on 127.0.0.1:{ports.postgresql}, Redis on 127.0.0.1:{ports.redis} ...")
+        cluster._start("postgresql", "redis")
+        if new_database:
+            database.create_database()
         say(
             f"{len(ports.actions)} action servers and {len(ports.rasa)} Rasa server(s) "
             "(each Rasa server loads the model: up to a minute) ..."
         )
-        started = [(f"actions-{i}", cluster._launch(f"actions-{i}")) for i in range(1, len(ports.actions) + 1)]
-        started += [(f"rasa-{i}", cluster._launch(f"rasa-{i}")) for i in range(1, len(ports.rasa) + 1)]
-        cluster._wait(started)
-        _start_nginx(cluster)
-        if ports.web:
-            with cluster._log("web") as log:
-                web = launch.start_web_server(ports.web, log)
-            cluster.record("web", web.process.pid, ports.web, Path(log.name))
+        cluster._start(*(f"actions-{i}" for i in range(1, len(ports.actions) + 1)))
+        cluster._start(*(f"rasa-{i}" for i in range(1, len(ports.rasa) + 1)))
+        cluster._start("nginx", *(["web"] if ports.web else []))
     except BaseException:
         stop(directory)
         raise
@@ -528,21 +502,11 @@ def start(
 
 
 def stop(directory: Path = DIRECTORY) -> List[str]:
-    """Stops everything the cluster recorded in `directory` started, last started first; returns
-    their names. Its data stays."""
-    cluster = load(directory.resolve())
-    if cluster is None:
-        return []
-    stopped = []
-    for name, process in reversed(list(cluster.processes.items())):
-        if not _alive(process):
-            continue
-        if name == "postgresql":
-            cluster.postgresql().stop()
-        else:
-            _end(process)
-        stopped.append(name)
-    (cluster.directory / STATE).unlink()
+    """Stops everything the cluster in `directory` runs, last started first; returns their names.
+    Its data stays."""
+    directory = directory.resolve()
+    stopped = Supervisor(directory / "supervisor").shutdown()
+    (directory / STATE).unlink(missing_ok=True)
     return stopped
 
 
@@ -591,13 +555,17 @@ def down(_: argparse.Namespace) -> int:
 
 def status(_: argparse.Namespace) -> int:
     cluster = load()
-    if cluster is None:
+    processes = cluster.processes if cluster else {}
+    if not processes:
         print("No cluster is running.")
         return 1
-    memory = cluster.memory()
-    for name, process in cluster.processes.items():
-        state = f"running, {_megabytes(memory[name])} resident" if name in memory else "stopped"
-        print(f"  {name:<11} 127.0.0.1:{process.port:<6} pid {process.pid:<8} {state}")
+    ports = cluster.ports_by_name()
+    for name, info in processes.items():
+        state = info["statename"].lower()
+        if info["pid"]:
+            state += f", pid {info['pid']}, {_megabytes(_rss_bytes(info['pid']))} resident"
+        print(f"  {name:<11} 127.0.0.1:{ports[name]:<6} {state}")
+    print(f"Logs: {cluster.logs}/ (rotated at {LOG_BYTES}); supervisor's: {cluster.supervisor.log}")
     return 0
 
 

@@ -1,8 +1,8 @@
 """Starts the assistant's servers: `python -m ops.launch run` (make run) or `shell` (make shell).
 
 run:   the action server, the Rasa server (REST, socket.io and callback channels; the HTTP API with
-       an auth token) and the web page with the chat widget; prints what runs where and stops them
-       all on Ctrl-C (or when any of them dies).
+       an auth token) and the web page with the chat widget, under supervisor, which starts one that
+       crashes again; prints what runs where and stops them all on Ctrl-C.
 shell: the action server if it is not already up, then `rasa shell`; when the shell ends (/stop or
        Ctrl-D), stops the action server it started.
 
@@ -13,9 +13,11 @@ store's TRACKER_STORE_* variables get their defaults (SQLite in var/) from ops/t
 import argparse
 import os
 import secrets
+import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import IO, List, Optional
@@ -24,13 +26,13 @@ from urllib.parse import urlsplit
 import yaml
 
 from channels.settings import allowed_origins
-from ops.process import STOP_TIMEOUT_S, Server, StartupFailed, free_local_port, is_up
+from ops.process import STARTUP_TIMEOUT_S, STOP_TIMEOUT_S, Server, StartupFailed, free_local_port, is_up
 from ops.settings import BIN, MODEL, RASA_PORT, ROOT, WEB, WEB_PORT, child_env
+from ops.supervisor import Program, Supervisor, SupervisorError
 from ops.tracker_store import apply_tracker_store_defaults
 
 TOKEN_FILE = ROOT / "var" / "auth-token"
 TOKEN_ENV = "RASA_AUTH_TOKEN"
-ACTION_SERVER_RETRY_S = 5
 
 
 class StopRequested(Exception):
@@ -43,16 +45,22 @@ def action_server_address(endpoints: Path):
     return parts.hostname, parts.port
 
 
+def action_server_command(port: int) -> List[str]:
+    return [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)]
+
+
+def action_server_env(host: str) -> dict:
+    # rasa-sdk binds to SANIC_HOST (0.0.0.0 unless told): keep it on the address Rasa calls.
+    return {"SANIC_HOST": host}
+
+
 def action_server(host: str, port: int, log: Optional[IO] = None) -> Server:
     """The action server on host:port, started (it answers once `wait_until_up` returns)."""
-    env = child_env()
-    # rasa-sdk binds to SANIC_HOST (0.0.0.0 unless told): keep it on the address Rasa calls.
-    env["SANIC_HOST"] = host
     return Server(
         "action server",
-        [str(BIN / "python"), "-m", "rasa_sdk", "--actions", "actions", "--port", str(port)],
+        action_server_command(port),
         f"http://{host}:{port}/health",
-        env,
+        dict(child_env(), **action_server_env(host)),
         log,
     )
 
@@ -63,19 +71,11 @@ def start_action_server(endpoints: Path) -> Server:
     return server
 
 
-def start_web_server(port: int, log: Optional[IO] = None) -> Server:
+def web_server_command(port: int) -> List[str]:
     widget = WEB / "node_modules" / "rasa-webchat" / "lib" / "index.js"
     if not widget.exists():
         raise SystemExit(f"{widget.relative_to(ROOT)} is missing: run `make run` (it runs npm ci in web/)")
-    server = Server(
-        "web page",
-        [str(BIN / "python"), "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(WEB)],
-        f"http://127.0.0.1:{port}/",
-        child_env(),
-        log,
-    )
-    server.wait_until_up()
-    return server
+    return [str(BIN / "python"), "-m", "http.server", str(port), "--bind", "127.0.0.1", "--directory", str(WEB)]
 
 
 def auth_token(token_file: Path = TOKEN_FILE) -> tuple:
@@ -143,27 +143,43 @@ def rasa_server(
 
 
 def run(args: argparse.Namespace) -> int:
+    """The three servers under supervisor (ops/supervisor.py), which starts one that crashes again;
+    their output comes here. Ctrl-C (or SIGTERM) stops them all."""
     (ROOT / "var").mkdir(exist_ok=True)
-    servers: List[Server] = []
+    host, actions_port = action_server_address(args.endpoints)
+    origins = allowed_origins()
+    token, token_place = auth_token()
+    rasa_url = f"http://{args.interface}:{args.port}"
+    programs = [
+        Program("actions", action_server_command(actions_port), env=action_server_env(host), priority=200),
+        Program("web", web_server_command(args.web_port), priority=200),
+        Program(
+            "rasa",
+            rasa_run_command(args.model, args.endpoints, args.credentials, args.interface, args.port, origins, token),
+            priority=300,
+        ),
+    ]
+    health = {
+        "actions": f"http://{host}:{actions_port}/health",
+        "web": f"http://127.0.0.1:{args.web_port}/",
+        "rasa": f"{rasa_url}/webhooks/rest/",
+    }
+    names = {"actions": "The action server", "web": "The web page", "rasa": "The Rasa server"}
 
     def stop_requested(*_: object) -> None:
         raise StopRequested()
 
     signal.signal(signal.SIGINT, stop_requested)
     signal.signal(signal.SIGTERM, stop_requested)
+    # Its configuration and socket: this run's own, so that tests can run several side by side.
+    supervisor = Supervisor(Path(tempfile.mkdtemp(prefix="cops-run-")))
+    supervisord = None
     try:
-        servers.append(start_action_server(args.endpoints))
-        servers.append(start_web_server(args.web_port))
-        origins = allowed_origins()
-        token, token_place = auth_token()
-        rasa_url = f"http://{args.interface}:{args.port}"
-        servers.append(
-            rasa_server(
-                args.model, args.endpoints, args.credentials, args.interface, args.port, origins, token, child_env()
-            )
-        )
-        servers[-1].wait_until_up()
-        host, port = action_server_address(args.endpoints)
+        supervisor.write(programs)
+        supervisord = supervisor.start_in_foreground(child_env())
+        for name in ("actions", "web", "rasa"):
+            supervisor.start_program(name)
+            supervisor.wait_until(name, lambda url=health[name]: is_up(url), STARTUP_TIMEOUT_S)
         print(
             "\nThe COPS Office help assistant is running:\n"
             f"  Rasa server    {rasa_url}\n"
@@ -174,42 +190,39 @@ def run(args: argparse.Namespace) -> int:
             f"    HTTP API     {rasa_url}/status?token=<token>, the token is in {token_place}\n"
             f"    browsers     allowed from {' '.join(origins)}\n"
             f"  Web page       http://localhost:{args.web_port}  (the chat widget)\n"
-            f"  Action server  http://{host}:{port}  (health: /health)\n"
+            f"  Action server  http://{host}:{actions_port}  (health: /health)\n"
             f"  Model          {args.model}\n"
             f"  Endpoints      {args.endpoints} (conversations are kept in the tracker store it names)\n"
             "Press Ctrl-C to stop them all.\n",
             flush=True,
         )
-        while True:
+        pids = {name: info["pid"] for name, info in supervisor.programs().items()}
+        while supervisord.poll() is None:
             time.sleep(1)
-            actions = servers[0]
-            if actions.process.poll() is not None:
-                # Visitors meanwhile get the Response Center's contacts (channels/guard.py), and
-                # the Rasa server picks the action server up again by itself: no need to stop.
-                print(
-                    f"The action server stopped (exit code {actions.process.returncode}); starting it again.",
-                    flush=True,
-                )
-                try:
-                    servers[0] = start_action_server(args.endpoints)
-                except StartupFailed as failure:
-                    print(f"{failure}; trying again in {ACTION_SERVER_RETRY_S} s.", flush=True)
-                    time.sleep(ACTION_SERVER_RETRY_S)
-                continue
-            dead = [server for server in servers[1:] if server.process.poll() is not None]
-            if dead:
-                print(
-                    f"{dead[0].name} stopped (exit code {dead[0].process.returncode}); stopping the rest.", flush=True
-                )
-                return 1
+            for name, info in supervisor.programs().items():
+                if info["statename"] == "FATAL":
+                    print(f"{names[name]} could not be started again; stopping the rest.", flush=True)
+                    return 1
+                if info["pid"] and info["pid"] != pids[name]:
+                    # While the action server is down, visitors get the Response Center's contacts
+                    # (channels/guard.py); Rasa finds it again by itself.
+                    print(f"{names[name]} stopped; supervisor is starting it again.", flush=True)
+                    pids[name] = info["pid"]
+        print("supervisor stopped; so did the servers.", flush=True)
+        return 1
     except StopRequested:
         return 0
+    except SupervisorError as failure:
+        print(failure, file=sys.stderr, flush=True)
+        return 1
     finally:
         # A second Ctrl-C must not cut the clean-up short.
         signal.signal(signal.SIGINT, signal.SIG_IGN)
         signal.signal(signal.SIGTERM, signal.SIG_IGN)
-        for server in reversed(servers):
-            server.stop()
+        if supervisord is not None:
+            supervisor.shutdown()
+            supervisord.wait()
+        shutil.rmtree(supervisor.directory, ignore_errors=True)
 
 
 def shell(args: argparse.Namespace) -> int:

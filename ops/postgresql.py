@@ -60,26 +60,15 @@ class PostgreSQL:
                 + (log.read_text()[-2000:] if log.exists() else "")
             )
 
+    @property
+    def owner(self) -> Optional[str]:
+        """The user the server runs as, when it is not the current one."""
+        return self.as_owner[2] if self.as_owner else None
+
     def start(self) -> None:
-        """Starts the server; the first time, creates the cluster, Rasa's user and its database."""
-        new = not (self.data / "PG_VERSION").exists()
-        if new:
-            self.run(
-                "initdb",
-                "--pgdata",
-                str(self.data),
-                "--username",
-                "postgres",
-                "--encoding",
-                "UTF8",
-                "--locale",
-                "C",
-                "--auth-local",
-                "trust",
-                "--auth-host",
-                "scram-sha-256",
-                "--no-instructions",
-            )
+        """Starts the server in the background (pg_ctl); the first time, creates the cluster, Rasa's
+        user and its database."""
+        new = self.initialize()
         self.run(
             "pg_ctl",
             "--pgdata",
@@ -88,28 +77,69 @@ class PostgreSQL:
             str(self.dir / "server.log"),
             "--wait",
             "--options",
-            f"-c listen_addresses=127.0.0.1 -p {self.port} -k {self.dir}",
+            " ".join(self.server_options()),
             "start",
         )
         if new:
-            self.run(
-                "psql",
-                "--host",
-                str(self.dir),
-                "--port",
-                str(self.port),
-                "--username",
-                "postgres",
-                "--dbname",
-                "postgres",
-                "--quiet",
-                "--set",
-                "ON_ERROR_STOP=1",
-                "--command",
-                f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'",
-                "--command",
-                f"CREATE DATABASE {self.db} OWNER {self.user}",
-            )
+            self.create_database()
+
+    def initialize(self) -> bool:
+        """Creates the cluster the first time; returns whether it did (then create_database is due,
+        once the server runs)."""
+        if (self.data / "PG_VERSION").exists():
+            return False
+        self.run(
+            "initdb",
+            "--pgdata",
+            str(self.data),
+            "--username",
+            "postgres",
+            "--encoding",
+            "UTF8",
+            "--locale",
+            "C",
+            "--auth-local",
+            "trust",
+            "--auth-host",
+            "scram-sha-256",
+            "--no-instructions",
+        )
+        return True
+
+    def server_options(self) -> List[str]:
+        return ["-c", "listen_addresses=127.0.0.1", "-p", str(self.port), "-k", str(self.dir)]
+
+    def server_command(self) -> List[str]:
+        """The server in the foreground, for a process manager (as the owner: its `user`)."""
+        return [str(self.bin / "postgres"), "-D", str(self.data), *self.server_options()]
+
+    def accepts_connections(self) -> bool:
+        done = subprocess.run(
+            [str(self.bin / "pg_isready"), "--quiet", "--host", str(self.dir), "--port", str(self.port)],
+            capture_output=True,
+            timeout=10,
+        )
+        return done.returncode == 0
+
+    def create_database(self) -> None:
+        self.run(
+            "psql",
+            "--host",
+            str(self.dir),
+            "--port",
+            str(self.port),
+            "--username",
+            "postgres",
+            "--dbname",
+            "postgres",
+            "--quiet",
+            "--set",
+            "ON_ERROR_STOP=1",
+            "--command",
+            f"CREATE ROLE {self.user} LOGIN PASSWORD '{self.password}'",
+            "--command",
+            f"CREATE DATABASE {self.db} OWNER {self.user}",
+        )
 
     def pid(self) -> Optional[int]:
         """The running server's process id (the first line of postmaster.pid), or None."""
