@@ -58,6 +58,8 @@ YEAR_ENTITY = "conference_year"
 TOPICS_FILE = "topics.json"
 # Set by components/not_a_question.py.
 NO_QUESTION = {"not_a_question", "other_language"}
+# "ok", "thanks", "no": a reply to the last answer, not a question about its subject.
+ACKNOWLEDGMENTS = {"affirm", "deny", "thank", "greet", "goodbye"}
 # "and their number?" is short; "is that the same line as the response center?" names its own.
 SHORT_FOLLOW_UP_WORDS = 5
 # Words of a follow-up that ask nothing themselves: "and what about the 2021 one?"
@@ -333,6 +335,8 @@ class ConversationContext(GraphComponent):
             value: Any = data
             for key in path.split("."):
                 value = value[key]
+            if isinstance(value, dict):  # written in each language: the details are read in English
+                value = value[content_answers.DEFAULT_LANGUAGE]
             values[placeholder] = ", ".join(value) if isinstance(value, list) else str(value)
         return values
 
@@ -415,10 +419,18 @@ class ConversationContext(GraphComponent):
         # After a safety answer the thread is the Lifeline's, but "ok police are here now. what
         # was that hiring program you mentioned?" names a subject of its own: it has left it.
         left_the_lifeline = previous == SAFETY_THREAD and visitor_text.names_a_subject_besides_the_lifeline(normalized)
+        # "ok" after the attendance is no question of the conference: the classifier, alone, reads it
+        # as a reply surely enough ("ok and by email?" it reads as a question).
+        acknowledged = (
+            whole.top()["name"] in ACKNOWLEDGMENTS
+            and whole.top()["confidence"] >= self.config["no_question"]
+            and not visitor_text.refers_back(normalized)
+        )
         follow_up = (
             leans
             and (visitor_text.is_follow_up(normalized) or unsure_alone)
             and not gibberish
+            and not acknowledged
             and not left_the_lifeline
         )
         by_kind = {reading.kind: reading for reading in readings}
