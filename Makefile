@@ -15,8 +15,8 @@ MODEL := models/cops.tar.gz
 WIDGET := web/node_modules/rasa-webchat/lib/index.js
 # The questions of content/answers.yml as Rasa reads them (content/build.py): build output, never edited.
 GENERATED := domain/answers.generated.yml data/answers.generated.yml data/nlu/resource_topic.generated.yml
-CONTENT := $(wildcard content/*.yml content/*.py) $(filter-out %.generated.yml,$(wildcard data/nlu/*.yml))
-TRAINING_INPUTS := config.yml $(GENERATED) $(CONTENT) $(wildcard domain/*.yml data/*.yml data/nlu/*.yml components/*.py components/*.yml)
+CONTENT := $(wildcard content/*.yml content/*.py) $(filter-out %.generated.yml,$(wildcard data/nlu/*.yml data/nlu/es/*.yml))
+TRAINING_INPUTS := config.yml $(GENERATED) $(CONTENT) $(wildcard domain/*.yml data/*.yml data/nlu/*.yml data/nlu/es/*.yml components/*.py components/*.yml)
 REQUIREMENTS := requirements.txt requirements-dev.txt actions/requirements.txt constraints.txt
 MIN_HOLDOUT_F1 := 0.90
 
@@ -26,12 +26,12 @@ MIN_HOLDOUT_F1 := 0.90
 # The fast tier: no server of the project's, no model (make test-unit, under a minute).
 UNIT_TESTS := tests/test_actions.py tests/test_components.py tests/test_contact_data.py tests/test_training_data.py \
 	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py tests/test_rasa_patches.py \
-	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py
+	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py tests/test_spanish.py
 
 help:
 	@echo "Visitors and staff:"
 	@echo "  make run          start the assistant: action server (127.0.0.1:5055), Rasa (:5005), the web page"
-	@echo "  make shell        talk to the assistant in the terminal (staff)"
+	@echo "  make shell        talk to the assistant in the terminal (staff); in Spanish: make shell CHAT_LANGUAGE=es"
 	@echo "  make nlu          see what the NLU understands of each message"
 	@echo "  make story ID=<conversation id>   print a conversation as a test story"
 	@echo "  make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
@@ -98,7 +98,7 @@ run: $(MODEL) $(WIDGET)
 	$(PYTHON) -m ops.launch run
 
 shell: $(MODEL)
-	$(PYTHON) -m ops.launch shell $(if $(ID),--conversation-id "$(ID)")
+	$(PYTHON) -m ops.launch shell $(if $(ID),--conversation-id "$(ID)") $(if $(CHAT_LANGUAGE),--language "$(CHAT_LANGUAGE)")
 
 # Scale out on this machine (README.md, Scale out): it goes on running in the background once
 # make cluster returns, until make cluster-down.
@@ -157,6 +157,8 @@ test-stories: $(MODEL)
 test-nlu: $(MODEL)
 	$(RASA) test nlu --model $(MODEL) --domain domain --nlu tests/nlu_holdout.yml --no-plot --out results/holdout
 	$(PYTHON) -m scripts.check_f1 results/holdout/intent_report.json --min $(MIN_HOLDOUT_F1)
+	$(RASA) test nlu --model $(MODEL) --domain domain --nlu tests/nlu_holdout_es.yml --no-plot --out results/holdout_es
+	$(PYTHON) -m scripts.check_f1 results/holdout_es/intent_report.json --min $(MIN_HOLDOUT_F1) --label Spanish
 
 test-python: $(MODEL) $(WIDGET) /usr/bin/chromium /usr/bin/pg_ctlcluster /usr/sbin/nginx /usr/bin/redis-server
 	$(PYTHON) -m pytest tests $(addprefix --ignore=,$(UNIT_TESTS))

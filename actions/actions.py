@@ -24,6 +24,7 @@ NOT_UNDERSTOOD_INTENT = "nlu_fallback"
 # Set by the NLU (components/conversation_context.py): the questions of a message that asks several.
 QUESTIONS = "questions"
 YEAR_SLOT = "conference_year"
+LANGUAGE_SLOT = "language"
 # ... and the conference years of a question asked of several, as that slot's values.
 YEARS = "years"
 # The conference year the answers without a condition are about.
@@ -31,7 +32,9 @@ DEFAULT_YEAR = "2019"
 
 
 def _style(tracker: Tracker) -> ReplyStyle:
-    return ReplyStyle.for_channel(tracker.get_latest_input_channel())
+    """The reply's shape for the visitor's channel, in the conversation's language (the slot
+    `language`, set by components/language.py)."""
+    return ReplyStyle.for_channel(tracker.get_latest_input_channel(), tracker.get_slot(LANGUAGE_SLOT))
 
 
 def _latest_intent(tracker: Tracker) -> Optional[str]:
@@ -64,7 +67,7 @@ class ContactAction(Action, ABC):
         """The action's name in the domain."""
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        _answer(dispatcher, tracker, ANSWERS.text(self.intent), self.intent)
+        _answer(dispatcher, tracker, ANSWERS.text(self.intent, _style(tracker).language), self.intent)
         return []
 
 
@@ -139,7 +142,7 @@ class ActionGiveUnknown(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
-        dispatcher.utter_message(text=REPLIES.text("unknown", **contact_values(style)))
+        dispatcher.utter_message(text=REPLIES.text("unknown", style.language, **contact_values(style)))
         return []
 
 
@@ -150,6 +153,7 @@ class ActionGiveLinks(Action):
         return "action_give_links"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        style = _style(tracker)
         links: List[Link] = []
         for topic in tracker.get_latest_entity_values("resource_topic"):
             for link in CONTACTS.links_for_topic(topic):
@@ -160,9 +164,9 @@ class ActionGiveLinks(Action):
             links = CONTACTS.links_after(
                 _intent_answered_before(tracker), tracker.get_slot(YEAR_SLOT) not in (None, DEFAULT_YEAR)
             )
-        reply = REPLIES.templates["topic_links" if links else "all_links"]
+        reply = REPLIES.template("topic_links" if links else "all_links", style.language)
         links = links or CONTACTS.all_links()
-        _answer(dispatcher, tracker, reply, "ask_link", links=_style(tracker).link_list(links))
+        _answer(dispatcher, tracker, reply, "ask_link", links=style.link_list(links))
         return []
 
 
@@ -220,7 +224,7 @@ class ActionAnswerEachYear(Action):
         answered_in_words = intent in ANSWERS and ANSWERS[intent].text
         years = (tracker.latest_message.get(YEARS) or []) if answered_in_words else []
         for position, year in enumerate(years):
-            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year))
+            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year, _style(tracker).language))
             # What to ask next comes after the last answer only.
             _share_page(dispatcher, tracker, intent, year, next_questions=position == len(years) - 1)
         return []
@@ -240,9 +244,11 @@ def _share_page(
         return
     style = _style(tracker)
     if next_questions:
-        _answer(dispatcher, tracker, REPLIES.templates["more_info"], intent, link=style.link(link))
+        _answer(dispatcher, tracker, REPLIES.template("more_info", style.language), intent, link=style.link(link))
     else:
-        dispatcher.utter_message(text=REPLIES.text("more_info", **contact_values(style), link=style.link(link)))
+        dispatcher.utter_message(
+            text=REPLIES.text("more_info", style.language, **contact_values(style), link=style.link(link))
+        )
 
 
 class ActionReferToResponseCenter(Action):
@@ -253,7 +259,7 @@ class ActionReferToResponseCenter(Action):
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
-        dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", **contact_values(style)))
+        dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", style.language, **contact_values(style)))
         return []
 
 
@@ -285,13 +291,13 @@ class ActionAskAffirmation(Action):
         suggestions = [intent for intent in ranked if ANSWERS.title(intent)][:MAX_SUGGESTIONS]
         if style.buttons:
             buttons = style.question_buttons(suggestions)
-            buttons.append({"title": REPLIES.none_of_these, "payload": f"/{NONE_OF_THESE_INTENT}"})
-            dispatcher.utter_message(text=REPLIES.text("did_you_mean"), buttons=buttons)
+            buttons.append({"title": REPLIES.none_of_these(style.language), "payload": f"/{NONE_OF_THESE_INTENT}"})
+            dispatcher.utter_message(text=REPLIES.text("did_you_mean", style.language), buttons=buttons)
         else:
-            listed = "\n".join(f"- {ANSWERS.title(intent)}" for intent in suggestions)
-            dispatcher.utter_message(text=REPLIES.text("did_you_mean_plain", suggestions=listed))
+            listed = "\n".join(f"- {ANSWERS.title(intent, style.language)}" for intent in suggestions)
+            dispatcher.utter_message(text=REPLIES.text("did_you_mean_plain", style.language, suggestions=listed))
         if _not_understood_before(tracker):
-            dispatcher.utter_message(text=REPLIES.text("person_offer", **contact_values(style)))
+            dispatcher.utter_message(text=REPLIES.text("person_offer", style.language, **contact_values(style)))
         return []
 
 
@@ -302,7 +308,7 @@ class ActionAskRephrase(Action):
         return "action_default_ask_rephrase"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        dispatcher.utter_message(text=REPLIES.text("ask_rephrase"))
+        dispatcher.utter_message(text=REPLIES.text("ask_rephrase", _style(tracker).language))
         return []
 
 
@@ -313,8 +319,9 @@ class ActionGiveUp(Action):
         return "action_default_fallback"
 
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        values = contact_values(_style(tracker))
-        dispatcher.utter_message(text=REPLIES.text("give_up"))
-        dispatcher.utter_message(text=REPLIES.text("person_offer", **values))
+        style = _style(tracker)
+        values = contact_values(style)
+        dispatcher.utter_message(text=REPLIES.text("give_up", style.language))
+        dispatcher.utter_message(text=REPLIES.text("person_offer", style.language, **values))
         # Like Rasa's own fallback: forget the message, so the dialogue carries on as before it.
         return [UserUtteranceReverted()]

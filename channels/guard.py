@@ -11,6 +11,7 @@ import logging
 import os
 from typing import Any, Awaitable, Dict, Optional
 
+from components.language import from_metadata, language_of
 from content.formatting import REPLIES, ReplyStyle, contact_values
 
 logger = logging.getLogger(__name__)
@@ -21,20 +22,27 @@ MAX_MESSAGE_CHARS = int(os.environ.get("COPS_MAX_MESSAGE_CHARS", "1000"))
 REPLY_DEADLINE_S = 4.0
 
 
-def refusal(text: str) -> Optional[str]:
+def language(text: str, metadata: Any = None) -> str:
+    """The language of a reply the channel gives itself, without the model (and the conversation's
+    slot): the one the client names, else the one the message is written in, else English."""
+    return from_metadata(metadata) or language_of(text[:MAX_MESSAGE_CHARS]) or "en"
+
+
+def refusal(text: str, metadata: Any = None) -> Optional[str]:
     """The reply for a message that must not reach the model, or None if it may."""
     if not text.strip():
-        return REPLIES.text("empty_message")
+        return REPLIES.text("empty_message", language(text, metadata))
     if len(text) > MAX_MESSAGE_CHARS:
-        return REPLIES.text("too_long", max_chars=f"{MAX_MESSAGE_CHARS:,}")
+        return REPLIES.text("too_long", language(text, metadata), max_chars=f"{MAX_MESSAGE_CHARS:,}")
     return None
 
 
-def unavailable() -> str:
+def unavailable(text: str = "", metadata: Any = None) -> str:
     """The answer when the assistant could not produce one: who to contact instead.
 
     Both channels' clients render Markdown, so the phone and e-mail are clickable."""
-    return REPLIES.text("unavailable", **contact_values(ReplyStyle(markdown=True, buttons=False)))
+    style = ReplyStyle(markdown=True, buttons=False, language=language(text, metadata))
+    return REPLIES.text("unavailable", style.language, **contact_values(style))
 
 
 def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:

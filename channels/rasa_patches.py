@@ -15,6 +15,9 @@ here (and in tests/test_rasa_patches.py) instead of quietly changing what visito
 4. `rasa shell`: Ctrl-D (or a terminal that went away) at the prompt ends the session like /stop
    (`console_eof_is_stop`). Rasa's console lets prompt_toolkit's EOFError kill its input task and
    leaves the server running with nobody to talk to.
+5. `rasa shell` in Spanish (`make shell CHAT_LANGUAGE=es`): the session opens by asking for the
+   language, as a visitor would (`console_opens_in`). Rasa's console posts only the typed text, with
+   no metadata to name a language in.
 """
 
 from typing import Any, Awaitable, Callable, Iterable, Optional, Text
@@ -84,3 +87,19 @@ def console_eof_is_stop() -> None:
             return None  # what record_messages gets for /stop
 
     console._get_user_input = eof_is_stop
+
+
+def console_opens_in(language: str) -> None:
+    """Patch 5: the first message of the `rasa shell` session asks for `language` (en, es)."""
+    import rasa.core.channels.console as console
+
+    get_user_input: Callable[[Any], Awaitable[Optional[Text]]] = console._get_user_input
+    opened = []
+
+    async def first_asks_for_language(previous_response: Any) -> Optional[Text]:
+        if not opened:
+            opened.append(language)
+            return f'/switch_language{{"language": "{language}"}}'
+        return await get_user_input(previous_response)
+
+    console._get_user_input = first_asks_for_language

@@ -64,7 +64,7 @@ async def answer_within_deadline(on_new_message: Callable[[UserMessage], Awaitab
     collector: CollectingOutputChannel = message.output_channel
     in_time = await guard.handled_in_time(on_new_message(message), message.sender_id)
     if not in_time or not collector.messages:
-        return [guard.bot_message(message.sender_id, guard.unavailable())]
+        return [guard.bot_message(message.sender_id, guard.unavailable(message.text or "", message.metadata))]
     return collector.messages
 
 
@@ -88,7 +88,7 @@ class RestChannel(RestInput):
             except BadRequest as error:
                 return response.json({"error": str(error), "field": error.field}, status=400)
 
-            refused = guard.refusal(text)
+            refused = guard.refusal(text, metadata)
             if refused is not None:
                 return response.json([guard.bot_message(sender, refused)])
 

@@ -28,7 +28,7 @@ class SocketIOChannel(SocketIOInput):
     def blueprint(self, on_new_message: Callable[[UserMessage], Awaitable[Any]]) -> Blueprint:
         async def checked(message: UserMessage) -> None:
             text = message.text if isinstance(message.text, str) else ""
-            refused = guard.refusal(text)
+            refused = guard.refusal(text, message.metadata)
             if refused is not None:
                 await message.output_channel.send_text_message(message.sender_id, refused)
                 return
@@ -36,7 +36,7 @@ class SocketIOChannel(SocketIOInput):
             message.output_channel = output
             await guard.handled_in_time(on_new_message(message), message.sender_id)
             if not output.sent:
-                await output.send_text_message(message.sender_id, guard.unavailable())
+                await output.send_text_message(message.sender_id, guard.unavailable(text, message.metadata))
 
         blueprint = super().blueprint(checked)
         rasa_patches.text_only(self.sio, self.user_message_evt, self.namespace or "/")

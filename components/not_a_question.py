@@ -63,6 +63,9 @@ SPANISH_WORDS = {
     "quien",
 }
 
+# Latin letters neither English nor Spanish writes (Portuguese ã ê ç, French è, Turkish ı ş ğ ...).
+_NEITHER_ENGLISH_NOR_SPANISH = re.compile(r"(?![áéíóúüñÁÉÍÓÚÜÑ])[\u00C0-\u024F]")
+
 # A message with one of these words is English, whatever langid makes of its other words.
 # (Short words other languages write too, "a", "in", "is", "die", "was", "do", "we", are left out.)
 ENGLISH_WORDS = {
@@ -257,6 +260,15 @@ class InputKind:
         if sum(0x1E00 <= ord(char) <= 0x1EFF for char in letters) >= 2:
             return True  # Vietnamese: letters neither English nor Spanish has
         folded = set(re.findall(r"[a-z]+", visitor_text.fold(text)))
+        if (
+            len(words) >= 3
+            and _NEITHER_ENGLISH_NOR_SPANISH.search(text)
+            and not folded & (SPANISH_WORDS | ENGLISH_WORDS)
+        ):
+            # "conferência", "numarası": however well the classifier, which knows Spanish, reads
+            # the words it shares with Spanish, the language is another; langid says which.
+            language, probability = self.languages.classify(text)
+            return language not in SPOKEN and probability >= 0.9
         # Short messages, messages with an English or Spanish word, and messages the classifier
         # understands are English or Spanish: langid alone takes "nasro email address" for another.
         if len(words) < 3 or folded & SPANISH_WORDS or folded & ENGLISH_WORDS or understood >= 0.5:

@@ -12,14 +12,13 @@ import string
 from dataclasses import dataclass
 from functools import cached_property
 from pathlib import Path
-from typing import Any, Dict, Iterable, List, Optional, Tuple
+from typing import Dict, Iterable, List, Optional, Tuple
 
 import yaml
 
+from content.languages import DEFAULT_LANGUAGE, in_language, texts
+
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
-# The language every answer has; the others an entry may add.
-DEFAULT_LANGUAGE = "en"
-LANGUAGES = ("en",)
 # The conference years the slot conference_year tells apart (domain/conversation.yml) besides the
 # 2019 conference of `text:`; an answer asked of any other year (the slot's ANOTHER_YEAR) gets
 # `another_year`.
@@ -55,7 +54,8 @@ class AnswersError(ValueError):
 class Answer:
     key: str
     topic: str
-    title: str
+    # language -> how the question is named on the buttons
+    titles: Dict[str, str]
     # language -> the answer; empty when the action composes the whole reply (the links)
     text: Dict[str, str]
     # conference year -> language -> the answer for that year
@@ -68,6 +68,10 @@ class Answer:
     action: Optional[str]
     # what follows the answer (and its page)
     then: Tuple[str, ...]
+
+    @property
+    def title(self) -> str:
+        return self.titles[DEFAULT_LANGUAGE]
 
     @property
     def response(self) -> str:
@@ -87,21 +91,20 @@ class Answers:
     def __getitem__(self, key: str) -> Answer:
         return self.entries[key]
 
-    def title(self, key: Optional[str]) -> Optional[str]:
+    def title(self, key: Optional[str], language: str = DEFAULT_LANGUAGE) -> Optional[str]:
         entry = self.entries.get(key or "")
-        return entry.title if entry else None
+        return in_language(entry.titles, language) if entry else None
 
     def text(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
-        texts = self.entries[key].text
-        return texts.get(language) or texts[DEFAULT_LANGUAGE]
+        return in_language(self.entries[key].text, language)
 
     def text_for_year(self, key: str, year: str, language: str = DEFAULT_LANGUAGE) -> str:
         """The answer for conference year `year` (a value of the slot conference_year)."""
         entry = self.entries[key]
         if year in entry.years:
-            return entry.years[year].get(language) or entry.years[year][DEFAULT_LANGUAGE]
+            return in_language(entry.years[year], language)
         if year == ANOTHER_YEAR and entry.years:
-            return self.another_year.get(language) or self.another_year[DEFAULT_LANGUAGE]
+            return in_language(self.another_year, language)
         return self.text(key, language)
 
     @cached_property
@@ -140,7 +143,7 @@ def load(path: Path = ANSWERS_FILE, links: Optional[Iterable[str]] = None) -> An
         raise AnswersError(f"{source}: cannot be read: {error}") from error
     if not isinstance(raw, dict) or not isinstance(raw.get("answers"), dict) or not raw["answers"]:
         fail("answers", "must map each question's key to its entry")
-    another_year = _texts(raw.get("another_year"), "another_year", fail)
+    another_year = texts(raw["another_year"], "another_year", fail) if "another_year" in raw else {}
     known_links = set(links) if links is not None else None
 
     entries: Dict[str, Answer] = {}
@@ -153,15 +156,17 @@ def load(path: Path = ANSWERS_FILE, links: Optional[Iterable[str]] = None) -> An
         unknown = sorted(set(entry) - set(FIELDS))
         if unknown:
             fail(f"{where}.{unknown[0]}", f"unknown field (allowed: {', '.join(FIELDS)})")
-        for field in ("topic", "title"):
-            if not isinstance(entry.get(field), str) or not entry[field].strip():
-                fail(f"{where}.{field}", "must be a non-empty text")
+        if not isinstance(entry.get("topic"), str) or not entry["topic"].strip():
+            fail(f"{where}.topic", "must be a non-empty text")
+        if "title" not in entry:
+            fail(f"{where}.title", "is missing")
+        titles = texts(entry["title"], f"{where}.title", fail)
         action = entry.get("action")
         if action is not None and not (isinstance(action, str) and _ACTION.match(action)):
             fail(f"{where}.action", "must be the name of a custom action (action_...)")
         if "text" not in entry and action is None:
             fail(f"{where}.text", "is missing (only an answer an action composes may have none)")
-        text = _texts(entry["text"], f"{where}.text", fail) if "text" in entry else {}
+        text = texts(entry["text"], f"{where}.text", fail) if "text" in entry else {}
         for language, words in text.items():
             fields = {field for _, field, _, _ in string.Formatter().parse(words) if field is not None}
             if fields and action is None:
@@ -192,26 +197,12 @@ def load(path: Path = ANSWERS_FILE, links: Optional[Iterable[str]] = None) -> An
         entries[key] = Answer(
             key=key,
             topic=entry["topic"].strip(),
-            title=entry["title"].strip(),
+            titles=titles,
             text=text,
-            years={str(year): _texts(texts, f"{where}.years.{year}", fail) for year, texts in years.items()},
+            years={str(year): texts(written, f"{where}.years.{year}", fail) for year, written in years.items()},
             link=link,
             dated=tuple(dated),
             action=action,
             then=tuple(then),
         )
     return Answers(entries=entries, another_year=another_year)
-
-
-def _texts(raw: Any, where: str, fail) -> Dict[str, str]:
-    """language -> text, the default language required."""
-    if raw is None:
-        return {}
-    if not isinstance(raw, dict) or DEFAULT_LANGUAGE not in raw:
-        fail(where, f"must give the answer in each language, at least `{DEFAULT_LANGUAGE}:`")
-    for language, text in raw.items():
-        if language not in LANGUAGES:
-            fail(f"{where}.{language}", f"is not a language the assistant speaks ({', '.join(LANGUAGES)})")
-        if not isinstance(text, str) or not text.strip():
-            fail(f"{where}.{language}", "must be a non-empty text")
-    return {language: text.strip() for language, text in raw.items()}

@@ -18,6 +18,7 @@ import yaml
 from content import answers as answers_file
 from content import contact_data
 from content.answers import Answer, Answers
+from content.languages import DEFAULT_LANGUAGE
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_OUT = ROOT / "domain" / "answers.generated.yml"
@@ -27,25 +28,43 @@ NLU_DIR = ROOT / "data" / "nlu"
 ENTITY = "resource_topic"
 HEADER = "# Written by `python -m content.build` (make train) from {source}.\n# Do not edit: change {source} instead.\n"
 YEAR_SLOT = "conference_year"
+LANGUAGE_SLOT = "language"
+SPANISH = "es"
 # Follows an answer that has a page, with its link (actions/actions.py).
 SHARE_LINK = "action_share_link"
 
 
-def _for_year(year: str, text: str) -> Dict[str, Any]:
-    return {"condition": [{"type": "slot", "name": YEAR_SLOT, "value": year}], "text": text}
+def _variant(text: str, **slots: Any) -> Dict[str, Any]:
+    return {
+        "condition": [{"type": "slot", "name": name, "value": value} for name, value in slots.items()],
+        "text": text,
+    }
 
 
 def responses(answers: Answers) -> Dict[str, List[Dict[str, Any]]]:
-    """utter_<key> for every answer the domain gives itself (not through an action)."""
+    """utter_<key> for every answer the domain gives itself (not through an action), in each
+    language (the slot `language`: unset or "en" is English).
+
+    Rasa picks at random among the variations whose conditions all hold, so no two may hold at
+    once: a yearly answer's variations name both the language and the year, English ones once for
+    an unset language and once for "en"; the one with no condition, the English 2019 answer, is
+    what Rasa gives when none holds."""
     found: Dict[str, List[Dict[str, Any]]] = {}
     for entry in answers.entries.values():
         if entry.action is not None:
             continue
+        spanish = answers.text(entry.key, SPANISH)
         variants = [{"text": answers.text(entry.key)}]
-        for year, texts in entry.years.items():
-            variants.append(_for_year(year, texts[answers_file.DEFAULT_LANGUAGE]))
-        if entry.years:
-            variants.append(_for_year(answers_file.ANOTHER_YEAR, answers.another_year[answers_file.DEFAULT_LANGUAGE]))
+        if not entry.years:
+            variants.append(_variant(spanish, **{LANGUAGE_SLOT: SPANISH}))
+            found[entry.response] = variants
+            continue
+        for year in (None, "2019"):
+            variants.append(_variant(spanish, **{LANGUAGE_SLOT: SPANISH, YEAR_SLOT: year}))
+        for year in (*entry.years, answers_file.ANOTHER_YEAR):
+            for language in (None, DEFAULT_LANGUAGE, SPANISH):
+                text = answers.text_for_year(entry.key, year, language or DEFAULT_LANGUAGE)
+                variants.append(_variant(text, **{LANGUAGE_SLOT: language, YEAR_SLOT: year}))
         found[entry.response] = variants
     return found
 
@@ -73,7 +92,7 @@ class TopicsError(ValueError):
 def topic_phrases(nlu_dir: Path = NLU_DIR) -> Dict[str, List[str]]:
     """topic -> the phrases naming it: the synonyms of data/nlu/ (the generated file aside)."""
     found: Dict[str, List[str]] = {}
-    for path in sorted(nlu_dir.glob("*.yml")):
+    for path in sorted(nlu_dir.rglob("*.yml")):
         if path.name.endswith(".generated.yml"):
             continue
         for block in (yaml.safe_load(path.read_text(encoding="utf-8")) or {}).get("nlu") or []:

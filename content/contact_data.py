@@ -14,6 +14,7 @@ import yaml
 
 from content import answers as answers_file
 from content.answers import Answers
+from content.languages import DEFAULT_LANGUAGE, in_language, texts
 
 DATA_FILE = Path(__file__).with_name("contact_data.yml")
 
@@ -29,7 +30,8 @@ class ContactDataError(ValueError):
 @dataclass(frozen=True)
 class Link:
     key: str
-    title: str
+    # language -> the page's name, shown as the link's text
+    titles: Dict[str, str]
     url: str
     confirmed: bool
     fallback: Optional[str]
@@ -41,14 +43,18 @@ class Link:
     # after one of them, the visitor gets this page too.
     mentioned_in: Tuple[str, ...] = ()
 
+    def title(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return in_language(self.titles, language)
+
 
 @dataclass(frozen=True)
 class ContactData:
     center_name: str
     phone: str
     email: str
-    hours: str
-    handles: str
+    # language -> the text
+    hours: Dict[str, str]
+    handles: Dict[str, str]
     feedback_name: str
     feedback_email: str
     press_name: str
@@ -131,6 +137,13 @@ class _Reader:
             self.fail(f"{value!r} does not look like {_describe(pattern)}", key)
         return value.strip()
 
+    def texts(self, key: str) -> Dict[str, str]:
+        """language -> text (content/languages.py)."""
+        return texts(self._get(key), self._join(key), lambda where, problem: self._fail_at(where, problem))
+
+    def _fail_at(self, where: str, problem: str) -> None:
+        raise ContactDataError(f"{self.source}: {where}: {problem}")
+
     def flag(self, key: str) -> bool:
         value = self._get(key)
         if not isinstance(value, bool):
@@ -205,8 +218,8 @@ def load(path: Path = DATA_FILE, answers: Optional[Answers] = None) -> ContactDa
         center_name=center.text("name"),
         phone=center.text("phone", _PHONE),
         email=center.text("email", _EMAIL),
-        hours=center.text("hours"),
-        handles=center.text("handles"),
+        hours=center.texts("hours"),
+        handles=center.texts("handles"),
         feedback_name=board.text("name"),
         feedback_email=board.text("email", _EMAIL),
         press_name=press.text("name"),
@@ -227,7 +240,7 @@ def _read_links(section: _Reader, answers: Answers) -> Dict[str, Link]:
         fallback = None if confirmed else entry.text("fallback")
         link = Link(
             key=key,
-            title=entry.text("title"),
+            titles=entry.texts("title"),
             url=entry.text("url", _URL),
             confirmed=confirmed,
             fallback=fallback,

@@ -2,11 +2,12 @@
 clickable Markdown links for the web widget and REST clients, plain text for `rasa shell`."""
 
 from dataclasses import dataclass
-from typing import Dict, List
+from typing import Dict, List, Optional
 
 from content import answers, contact_data, replies
 from content.answers import Answers
 from content.contact_data import ContactData, Link, tel_uri
+from content.languages import DEFAULT_LANGUAGE, LANGUAGES, in_language
 from content.replies import Replies
 
 # Loaded at start-up: a broken file stops the server with the bad key's name.
@@ -22,15 +23,23 @@ PLAIN_TEXT_CHANNELS = {"cmdline"}
 
 @dataclass(frozen=True)
 class ReplyStyle:
+    """How a reply is shaped for the visitor's channel, in the conversation's language."""
+
     markdown: bool
     buttons: bool
+    language: str = DEFAULT_LANGUAGE
 
     @classmethod
-    def for_channel(cls, channel: str) -> "ReplyStyle":
-        return cls(markdown=channel in MARKDOWN_CHANNELS, buttons=channel not in PLAIN_TEXT_CHANNELS)
+    def for_channel(cls, channel: str, language: Optional[str] = None) -> "ReplyStyle":
+        return cls(
+            markdown=channel in MARKDOWN_CHANNELS,
+            buttons=channel not in PLAIN_TEXT_CHANNELS,
+            language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+        )
 
     def link(self, link: Link) -> str:
-        return f"[{link.title}]({link.url})" if self.markdown else f"{link.title}: {link.url}"
+        title = link.title(self.language)
+        return f"[{title}]({link.url})" if self.markdown else f"{title}: {link.url}"
 
     def link_list(self, links: List[Link]) -> str:
         return "\n".join(f"- {self.link(link)}" for link in links)
@@ -44,15 +53,15 @@ class ReplyStyle:
     def question_buttons(self, intents: List[str]) -> List[Dict[str, str]]:
         if not self.buttons:
             return []
-        return [{"title": ANSWERS.title(intent), "payload": f"/{intent}"} for intent in intents]
+        return [{"title": ANSWERS.title(intent, self.language), "payload": f"/{intent}"} for intent in intents]
 
 
 def contact_values(style: ReplyStyle) -> Dict[str, str]:
     """Every contact placeholder an answer or a reply may use (answers.CONTACT_PLACEHOLDERS)."""
     return {
         "center_name": CONTACTS.center_name,
-        "handles": CONTACTS.handles,
-        "hours": CONTACTS.hours,
+        "handles": in_language(CONTACTS.handles, style.language),
+        "hours": in_language(CONTACTS.hours, style.language),
         "phone": style.phone(),
         "email": style.email(CONTACTS.email),
         "feedback_email": style.email(CONTACTS.feedback_email),

@@ -8,6 +8,7 @@ from typing import Dict
 import yaml
 
 from content.answers import CONTACT_PLACEHOLDERS
+from content.languages import DEFAULT_LANGUAGE, in_language, texts
 
 REPLIES_FILE = Path(__file__).with_name("replies.yml")
 
@@ -21,11 +22,20 @@ class RepliesError(ValueError):
 
 @dataclass(frozen=True)
 class Replies:
-    templates: Dict[str, str]
-    none_of_these: str
+    # key -> language -> the reply
+    templates: Dict[str, Dict[str, str]]
+    # language -> the last "did you mean" button's title
+    none_of_these_titles: Dict[str, str]
 
-    def text(self, key: str, **values: str) -> str:
-        return self.templates[key].format(**values)
+    def template(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
+        """The reply with its {placeholders}, to be filled in by the caller."""
+        return in_language(self.templates[key], language)
+
+    def text(self, key: str, language: str = DEFAULT_LANGUAGE, **values: str) -> str:
+        return self.template(key, language).format(**values)
+
+    def none_of_these(self, language: str = DEFAULT_LANGUAGE) -> str:
+        return in_language(self.none_of_these_titles, language)
 
 
 def load(path: Path = REPLIES_FILE) -> Replies:
@@ -40,12 +50,11 @@ def load(path: Path = REPLIES_FILE) -> Replies:
         if key not in raw:
             fail(key, "is missing")
 
-    templates = raw["replies"]
-    for key, template in templates.items():
-        if not isinstance(template, str) or not template.strip():
-            fail(f"replies.{key}", "must be a non-empty text")
-        for _, field, _, _ in string.Formatter().parse(template):
-            if field is not None and field not in PLACEHOLDERS:
-                fail(f"replies.{key}", f"unknown placeholder {{{field}}}")
+    templates = {key: texts(written, f"replies.{key}", fail) for key, written in raw["replies"].items()}
+    for key, written in templates.items():
+        for language, template in written.items():
+            for _, field, _, _ in string.Formatter().parse(template):
+                if field is not None and field not in PLACEHOLDERS:
+                    fail(f"replies.{key}.{language}", f"unknown placeholder {{{field}}}")
 
-    return Replies(templates=templates, none_of_these=raw["none_of_these"])
+    return Replies(templates=templates, none_of_these_titles=texts(raw["none_of_these"], "none_of_these", fail))

@@ -273,7 +273,9 @@ def shell(args: argparse.Namespace) -> int:
             flush=True,
         )
         rasa = subprocess.Popen(
-            [str(BIN / "python"), "-m", "channels.rasa_shell", *command[1:]], cwd=ROOT, env=child_env()
+            [str(BIN / "python"), "-m", "channels.rasa_shell", *command[1:]],
+            cwd=ROOT,
+            env=dict(child_env(), COPS_SHELL_LANGUAGE=args.language),
         )
         return rasa.wait()
     finally:
@@ -299,6 +301,7 @@ def main() -> int:
     parser.add_argument("--interface", default=os.environ.get("RASA_INTERFACE", "127.0.0.1"))
     parser.add_argument("--port", type=int, default=int(os.environ.get("RASA_PORT", RASA_PORT)))
     parser.add_argument("--web-port", type=int, default=int(os.environ.get("WEB_PORT", WEB_PORT)))
+    parser.add_argument("--language", choices=["en", "es"], default="en", help="shell: the conversation's language")
     parser.add_argument(
         "--conversation-id",
         default=time.strftime("staff-%Y%m%d-%H%M%S"),

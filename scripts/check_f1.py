@@ -1,6 +1,6 @@
 """Fails when the held-out macro intent F1 in Rasa's report is below the minimum.
 
-Usage: check_f1.py results/holdout/intent_report.json --min 0.90
+Usage: check_f1.py results/holdout/intent_report.json --min 0.90 [--label Spanish]
 Lists the weakest intents, so the failure says where to add training examples.
 """
 
@@ -16,6 +16,7 @@ def main() -> int:
     parser = argparse.ArgumentParser()
     parser.add_argument("report", type=Path)
     parser.add_argument("--min", type=float, required=True, dest="minimum")
+    parser.add_argument("--label", default="", help="which held-out set, in the printed line")
     args = parser.parse_args()
 
     report = json.loads(args.report.read_text(encoding="utf-8"))
@@ -23,7 +24,7 @@ def main() -> int:
     per_intent = {name: row["f1-score"] for name, row in report.items() if name not in SUMMARY_ROWS}
     weakest = sorted(per_intent.items(), key=lambda item: item[1])[:5]
     print(
-        f"held-out macro intent F1: {macro_f1:.3f} (minimum {args.minimum:.2f}), "
+        f"{args.label + ' ' if args.label else ''}held-out macro intent F1: {macro_f1:.3f} (minimum {args.minimum:.2f}), "
         f"accuracy {report['accuracy']:.3f}, {len(per_intent)} intents"
     )
     print("weakest: " + ", ".join(f"{name} {f1:.2f}" for name, f1 in weakest))

@@ -39,7 +39,7 @@ DOES_NOT_KNOW = re.compile(
 # What a reply may say without stating a fact: the Response Center's contacts and hours, and the
 # topics the assistant covers ("the NASRO 2019 conference").
 CONTACTS = re.compile(
-    "|".join(re.escape(detail) for detail in (DATA.phone, tel_uri(DATA.phone), DATA.email, DATA.hours))
+    "|".join(re.escape(detail) for detail in (DATA.phone, tel_uri(DATA.phone), DATA.email, *DATA.hours.values()))
     + r"|NASRO 2019 (?:annual )?conference|"
     + re.escape(DATA.links["cops_home"].url)
     + r"\)?(?=[)\s]|$)",

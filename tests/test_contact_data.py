@@ -283,7 +283,7 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
 @pytest.mark.parametrize(
     "change, message",
     [
-        (lambda d: d["answers"]["ask_chp"].pop("title"), "answers.ask_chp.title: must be a non-empty text"),
+        (lambda d: d["answers"]["ask_chp"].pop("title"), "answers.ask_chp.title: is missing"),
         (lambda d: d["answers"]["ask_chp"].pop("text"), "answers.ask_chp.text: is missing"),
         (
             lambda d: d["answers"]["ask_chp"]["text"].update(fr="Le programme"),

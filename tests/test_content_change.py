@@ -1,5 +1,6 @@
-"""Adding a question touches three files (docs/content.md): its entry in content/answers.yml, its
-training examples, its held-out phrasings. Done here on a copy of the project, and Rasa accepts it."""
+"""Adding a question touches five files (docs/content.md): its entry in content/answers.yml (English
+and Spanish), its training examples and its held-out phrasings in each language. Done here on a copy
+of the project, and Rasa accepts it."""
 
 import filecmp
 import shutil
@@ -13,14 +14,17 @@ from content import build, contact_data
 
 ROOT = Path(__file__).resolve().parent.parent
 # What Rasa and the content checks read.
-PROJECT = ["config.yml", "domain", "data", "content", "tests/nlu_holdout.yml"]
+PROJECT = ["config.yml", "domain", "data", "content", "tests/nlu_holdout.yml", "tests/nlu_holdout_es.yml"]
 
 ENTRY = """
   training_portal_runner:
     topic: sro
-    title: Who runs the COPS Training Portal
+    title:
+      en: Who runs the COPS Training Portal
+      es: Quién administra el COPS Training Portal
     text:
       en: The COPS Training Portal, with its free online courses, is run by VCPI.
+      es: El COPS Training Portal, con sus cursos gratuitos en línea, lo administra VCPI.
     link: cops_training_portal
 """
 EXAMPLES = [
@@ -39,6 +43,28 @@ EXAMPLES = [
     "who puts on the online cops courses",
     "who runs the portal with the free courses",
     "company behind the cops training portal",
+]
+SPANISH_EXAMPLES = [
+    "quien administra el cops training portal",
+    "quien maneja el portal de capacitacion",
+    "que organizacion esta detras del training portal",
+    "¿quién opera el portal de cursos gratuitos?",
+    "quien es el responsable del cops training portal",
+    "el portal de entrenamiento lo maneja quien",
+    "quien hospeda los cursos en linea gratis",
+    "que empresa administra el portal de capacitacion de cops",
+    "quien esta a cargo del training portal",
+    "quien mantiene el sitio del cops training portal",
+    "que grupo opera el portal de cursos para policias",
+    "el training portal lo maneja la oficina cops?",
+    "quien ofrece los cursos en linea de cops",
+    "quien dirige el portal con los cursos gratis",
+    "la compania detras del cops training portal",
+]
+HELD_OUT_ES = [
+    "quien opera en realidad el cops training portal",
+    "que entidad maneja el portal de cursos gratis",
+    "el training portal, quien lo administra",
 ]
 HELD_OUT = [
     "who actually operates the cops training portal",
@@ -85,7 +111,21 @@ def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(
         copy / "tests" / "nlu_holdout.yml",
         "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in HELD_OUT),
     )
-    assert changed_files(copy) == ["content/answers.yml", "data/nlu/sro_training.yml", "tests/nlu_holdout.yml"]
+    append(
+        copy / "data" / "nlu" / "es" / "sro_training.yml",
+        "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in SPANISH_EXAMPLES),
+    )
+    append(
+        copy / "tests" / "nlu_holdout_es.yml",
+        "\n- intent: training_portal_runner\n  examples: |\n" + "".join(f"    - {text}\n" for text in HELD_OUT_ES),
+    )
+    assert changed_files(copy) == [
+        "content/answers.yml",
+        "data/nlu/es/sro_training.yml",
+        "data/nlu/sro_training.yml",
+        "tests/nlu_holdout.yml",
+        "tests/nlu_holdout_es.yml",
+    ]
 
     # make train's first step: the content checked and written as the domain and rules.
     answers = answers_file.load(copy / "content" / "answers.yml")
@@ -93,9 +133,10 @@ def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(
     build.write(answers, copy / "domain" / "answers.generated.yml", copy / "data" / "answers.generated.yml")
 
     intents = list(answers.entries)
-    training = examples(sorted((copy / "data" / "nlu").glob("*.yml")))
-    assert too_few_examples(intents, training) == []
+    assert too_few_examples(intents, examples(sorted((copy / "data" / "nlu").glob("*.yml")))) == []
+    assert too_few_examples(intents, examples(sorted((copy / "data" / "nlu" / "es").glob("*.yml")))) == []
     assert examples([copy / "tests" / "nlu_holdout.yml"])["training_portal_runner"]
+    assert examples([copy / "tests" / "nlu_holdout_es.yml"])["training_portal_runner"]
     assert unanswered_intents(intents, dialogues(sorted((copy / "data").glob("*.yml")))) == []
 
     assert_rasa_accepts(copy)

@@ -130,7 +130,7 @@ def staff_environment() -> dict:
 class ShellSession:
     """`make shell` in a pseudo-terminal, with a transcript in `log_path`."""
 
-    def __init__(self, log_path: Path) -> None:
+    def __init__(self, log_path: Path, *make_args: str) -> None:
         self.log_path = log_path
         self.log = log_path.open("w", encoding="utf-8")
         self.tree: dict = {}
@@ -139,7 +139,7 @@ class ShellSession:
         self.mark = f"{MARK}={env[MARK]}"
         self.child = pexpect.spawn(
             "make",
-            ["shell"],
+            ["shell", *make_args],
             cwd=str(ROOT),
             env=env,
             encoding="utf-8",
@@ -335,3 +335,23 @@ def test_make_shell_uses_a_running_action_server_and_leaves_it_running(begin_tic
     assert is_healthy(ACTION_HEALTH), f"{ACTION_HEALTH} no longer answers after make shell ended"
     assert own_action_server.pid not in session.tree
     assert_nothing_left(session, begin_ticks)
+
+
+def test_make_shell_in_spanish_opens_and_answers_in_spanish(begin_ticks, tmp_path):
+    """`make shell CHAT_LANGUAGE=es`: staff try what a Spanish-speaking visitor gets."""
+    session = ShellSession(tmp_path / "make-shell-es.log", "CHAT_LANGUAGE=es")
+    try:
+        session.expect("le responderé en español", STARTUP_TIMEOUT_S)
+        session.expect(PROMPT, 60)
+        session.snapshot()
+        session.child.sendline("cual es el numero de telefono?")
+        reply = session.expect(ANSWER, 60)
+        assert "Puede llamar" in reply, session.transcript()
+        session.expect(PROMPT, 60)
+        session.child.sendline("/stop")
+        session.expect(pexpect.EOF, STOP_TIMEOUT_S)
+        session.child.close()
+        assert session.child.exitstatus == 0, session.transcript()
+        assert_nothing_left(session, begin_ticks)
+    finally:
+        session.close()

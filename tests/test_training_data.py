@@ -6,6 +6,7 @@ from collections import defaultdict
 from pathlib import Path
 from typing import Dict, Iterable, List, Set
 
+import pytest
 import yaml
 
 from content import answers as answers_file
@@ -30,7 +31,10 @@ BASICS = {
     "unknown_fact",
     "not_a_question",
     "other_language",
+    "switch_language",
 }
+# Read whatever the language: code and markup, and languages the assistant does not speak.
+NO_SPANISH_NEEDED = {"not_a_question", "other_language"}
 
 
 def load(path: Path):
@@ -61,8 +65,10 @@ def dialogues(paths: Iterable[Path]) -> List[dict]:
     return found
 
 
-def too_few_examples(intents: List[str], training: Dict[str, List[str]]) -> List[str]:
-    """What to add for each intent with fewer than MIN_TRAINING_EXAMPLES examples."""
+def too_few_examples(
+    intents: List[str], training: Dict[str, List[str]], where: str = "data/nlu/<topic>.yml"
+) -> List[str]:
+    """What to add for each intent with fewer than MIN_TRAINING_EXAMPLES examples in `where`."""
     found = []
     for intent in intents:
         count = len(training.get(intent, []))
@@ -70,7 +76,7 @@ def too_few_examples(intents: List[str], training: Dict[str, List[str]]) -> List
             found.append(
                 f"intent {intent!r} has {count} training examples, {MIN_TRAINING_EXAMPLES} needed: add "
                 f"{MIN_TRAINING_EXAMPLES - count} more ways visitors ask it under `- intent: {intent}` "
-                "in data/nlu/<topic>.yml (docs/content.md)"
+                f"in {where} (docs/content.md)"
             )
     return found
 
@@ -113,15 +119,22 @@ def problems(found: List[str]) -> str:
 ANSWERS = answers_file.load()
 CONVERSATION = load(ROOT / "domain" / "conversation.yml")
 INTENTS = CONVERSATION["intents"] + list(ANSWERS.entries)
-TRAINING = examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))
+ENGLISH_TRAINING = examples(sorted((ROOT / "data" / "nlu").glob("*.yml")))
+SPANISH_TRAINING = examples(sorted((ROOT / "data" / "nlu" / "es").glob("*.yml")))
+TRAINING = examples(sorted((ROOT / "data" / "nlu").rglob("*.yml")))
 HOLDOUT = examples([ROOT / "tests" / "nlu_holdout.yml"])
+SPANISH_HOLDOUT = examples([ROOT / "tests" / "nlu_holdout_es.yml"])
 # The hand-written rules and stories, and those content/build.py writes for the answers.
 DIALOGUES = dialogues(sorted((ROOT / "data").glob("*.yml"))) + build.rules(ANSWERS)
 
 
 def test_every_intent_has_enough_training_examples():
-    too_few = too_few_examples(INTENTS, TRAINING)
+    too_few = too_few_examples(INTENTS, ENGLISH_TRAINING)
     assert too_few == [], problems(too_few)
+    too_few_in_spanish = too_few_examples(
+        [intent for intent in INTENTS if intent not in NO_SPANISH_NEEDED], SPANISH_TRAINING, "data/nlu/es/<topic>.yml"
+    )
+    assert too_few_in_spanish == [], problems(too_few_in_spanish)
     unlisted = examples_of_unlisted_intents(INTENTS, TRAINING)
     assert unlisted == [], problems(unlisted)
 
@@ -140,19 +153,24 @@ def test_no_example_appears_twice():
     assert repeated == [], problems(repeated)
 
 
-def test_the_holdout_set_covers_every_intent_with_unseen_text():
+@pytest.mark.parametrize(
+    "holdout, path, needed",
+    [(HOLDOUT, "tests/nlu_holdout.yml", set()), (SPANISH_HOLDOUT, "tests/nlu_holdout_es.yml", NO_SPANISH_NEEDED)],
+    ids=["English", "Spanish"],
+)
+def test_the_holdout_set_covers_every_intent_with_unseen_text(holdout, path, needed):
     too_few = [
-        f"intent {intent!r} has {len(HOLDOUT[intent])} phrasings in tests/nlu_holdout.yml, "
+        f"intent {intent!r} has {len(holdout[intent])} phrasings in {path}, "
         f"{MIN_HOLDOUT_EXAMPLES} needed: add phrasings that are not in data/nlu/"
         for intent in INTENTS
-        if len(HOLDOUT[intent]) < MIN_HOLDOUT_EXAMPLES
+        if intent not in needed and len(holdout[intent]) < MIN_HOLDOUT_EXAMPLES
     ]
     assert too_few == [], problems(too_few)
     seen = {text for texts in TRAINING.values() for text in texts}
     trained_on = [
-        f"{text!r} is in both tests/nlu_holdout.yml and data/nlu/: the held-out set must be phrasings "
+        f"{text!r} is in both {path} and data/nlu/: the held-out set must be phrasings "
         "never trained on; rephrase or remove one"
-        for texts in HOLDOUT.values()
+        for texts in holdout.values()
         for text in texts
         if text in seen
     ]
@@ -186,8 +204,27 @@ def test_an_answer_is_given_with_its_page_and_what_follows_it():
     assert by_intent["ask_phone"] == ["action_give_phone"]
     # No page of its own: the 988 Lifeline's answer.
     assert by_intent["ask_988"] == ["utter_ask_988"]
-    variants = build.responses(ANSWERS)["utter_conference_location"]
-    assert [variant.get("condition", [{}])[0].get("value") for variant in variants] == [None, "2020", "2021", "other"]
+
+
+def chosen_by_rasa(variants: List[dict], slots: Dict[str, object]) -> List[str]:
+    """The texts Rasa chooses among at random for these slot values (rasa/core/nlg/generator.py):
+    the variations whose every condition holds, else those with none."""
+    conditional = [
+        variant["text"]
+        for variant in variants
+        if variant.get("condition")
+        and all(slots.get(condition["name"]) == condition["value"] for condition in variant["condition"])
+    ]
+    return conditional or [variant["text"] for variant in variants if not variant.get("condition")]
+
+
+@pytest.mark.parametrize("language", [None, "en", "es"])
+@pytest.mark.parametrize("year", [None, "2019", "2020", "2021", "other"])
+def test_every_answer_has_one_text_for_each_language_and_year(language, year):
+    for response, variants in build.responses(ANSWERS).items():
+        key = response.removeprefix("utter_")
+        expected = ANSWERS.text_for_year(key, year or "2019", language or "en")
+        assert chosen_by_rasa(variants, {"language": language, "conference_year": year}) == [expected], response
 
 
 def test_topic_buttons_ask_real_questions():
