@@ -39,6 +39,8 @@ LOCAL_HOSTS = {"localhost", "127.0.0.1"}
 
 WIDGET = "#rasaWebchatPro"
 GREETING = "Hello! I'm the COPS Office's virtual assistant."
+SALUDO = "¡Hola! Soy el asistente virtual"
+EN_ESPANOL = "De acuerdo, le responderé en español."
 PHONE = "800-421-6770"
 
 expect.set_options(timeout=TIMEOUT_MS)
@@ -59,9 +61,9 @@ def browser():
 class Visit:
     """One visitor: a fresh browser profile (so a new conversation) on one tab, and what happened."""
 
-    def __init__(self, browser, assistant) -> None:
+    def __init__(self, browser, assistant, locale: str = "en-US") -> None:
         self.assistant = assistant
-        self.context = browser.new_context(viewport={"width": 1100, "height": 1000})
+        self.context = browser.new_context(viewport={"width": 1100, "height": 1000}, locale=locale)
         self.context.set_default_timeout(TIMEOUT_MS)
         self.page = self.context.new_page()
         self.dialogs = []
@@ -234,6 +236,47 @@ def test_the_conversation_survives_a_reload_and_is_one_conversation(visit, assis
     for event in events:
         assert event["metadata"]["page"] == "/"
         assert event["metadata"]["language"] == "en"
+
+
+def test_a_spanish_speaker_switches_asks_and_stays_in_spanish_after_a_reload(visit):
+    visit.open()
+    visit.sees_greeting()
+    switch = visit.page.get_by_role("button", name="Ver esta página y el chat en español")
+    expect(switch).to_have_text("Español")
+    expect(switch).to_have_attribute("lang", "es")
+    switch.click()
+
+    # The page reloads in Spanish, and the assistant, asked for Spanish, says so in Spanish.
+    visit.sees_answer(EN_ESPANOL)
+    expect(visit.page.locator("html")).to_have_attribute("lang", "es")
+    box = visit.widget.locator("textarea.rw-new-message")
+    expect(box).to_have_attribute("placeholder", "Escriba su pregunta...")
+    expect(box).to_have_attribute("aria-label", "Su pregunta")
+    expect(visit.page.get_by_text("En una emergencia, llame al 911.")).to_be_visible()
+    visit.type("¿cuál es el número de teléfono?")
+    answer = visit.sees_answer(PHONE)
+    # Screen readers read the answer as Spanish, the English greeting before it as English.
+    expect(answer.locator(".rw-message-text").first).to_have_attribute("lang", "es")
+    expect(visit.answers(GREETING).locator(".rw-message-text").first).to_have_attribute("lang", "en")
+
+    visit.page.reload()
+    expect(box).to_have_attribute("placeholder", "Escriba su pregunta...")
+    expect(visit.answers(PHONE)).to_be_visible()
+    visit.type("y a que hora atienden?")
+    visit.sees_answer("de lunes a viernes")
+    switch = visit.page.get_by_role("button", name="View this page and the chat in English")
+    expect(switch).to_have_text("English")
+
+
+def test_a_spanish_browser_is_greeted_in_spanish(browser, assistant):
+    visit = Visit(browser, assistant, locale="es-MX")
+    try:
+        visit.open()
+        visit.sees_answer(SALUDO)
+        expect(visit.widget.locator(".rw-reply")).to_have_count(4)
+        expect(visit.page.locator("html")).to_have_attribute("lang", "es")
+    finally:
+        visit.close()
 
 
 def test_what_a_visitor_types_is_shown_as_text_never_as_html(visit):

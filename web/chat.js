@@ -4,6 +4,111 @@
   "use strict";
 
   var RASA_PORT = "5005";
+  // The page's language: the visitor's choice (the switch, kept in localStorage), else the
+  // browser's when it is Spanish, else English. The conversation's own language is the assistant's
+  // (it follows what the visitor writes, components/language.py); the switch asks it for one.
+  var LANGUAGE_KEY = "cops_language";
+  // rasa-webchat sends what this localStorage key holds once it has reconnected after a reload.
+  var NEXT_MESSAGE_KEY = "mrbot_next_message";
+
+  var ENGLISH = {
+    skip: "Skip to the chat",
+    agency: "U.S. Department of Justice",
+    heading: "COPS Office help assistant",
+    // null: the page's own English.
+    intro: null,
+    introEnd: null,
+    emergencyCall: null,
+    emergency: null,
+    privacy: null,
+    switchTo: "Español",
+    switchToLang: "es",
+    switchLabel: "Ver esta página y el chat en español",
+    title: "COPS Office help assistant",
+    subtitle: "Answers about SROs, NASRO 2019, COPS Office programs and contacts",
+    inputTextFieldHint: "Type your question...",
+    connectingText: "Connecting to the assistant...",
+    region: "Chat with the COPS Office help assistant",
+    log: "Conversation",
+    box: "Your question",
+    send: "Send"
+  };
+  var SPANISH = {
+    skip: "Ir al chat",
+    agency: "Departamento de Justicia de los EE. UU.",
+    heading: "Asistente de ayuda de la Oficina COPS",
+    intro:
+      "Pregúntele al asistente sobre los oficiales de recursos escolares (SRO, por sus siglas en " +
+      "inglés) y su capacitación, la conferencia anual de NASRO de 2019, los programas de la Oficina " +
+      "COPS o cómo comunicarse con la Oficina COPS. Responde con lo publicado en el",
+    introEnd: "de agosto de 2019 y los datos de contacto publicados por la Oficina COPS.",
+    emergencyCall: "En una emergencia, llame al 911.",
+    emergency: "Este asistente no puede enviar ayuda ni denunciar un delito.",
+    privacy: "Por favor, no escriba datos personales como su nombre, su dirección o detalles de un caso.",
+    switchTo: "English",
+    switchToLang: "en",
+    switchLabel: "View this page and the chat in English",
+    title: "Asistente de la Oficina COPS",
+    subtitle: "Respuestas sobre los SRO, NASRO 2019, los programas de la Oficina COPS y cómo contactarla",
+    inputTextFieldHint: "Escriba su pregunta...",
+    connectingText: "Conectando con el asistente...",
+    region: "Chat con el asistente de ayuda de la Oficina COPS",
+    log: "Conversación",
+    box: "Su pregunta",
+    send: "Enviar"
+  };
+
+  function pageLanguage() {
+    var chosen = localStorage.getItem(LANGUAGE_KEY);
+    if (chosen === "en" || chosen === "es") {
+      return chosen;
+    }
+    return /^es\b/i.test(navigator.language || "") ? "es" : "en";
+  }
+
+  var language = pageLanguage();
+  var words = language === "es" ? SPANISH : ENGLISH;
+
+  /* The page in its language: <html lang>, the texts marked data-text, and the switch, which names
+     the other language in that language. */
+  function writePage() {
+    document.documentElement.setAttribute("lang", language);
+    document.querySelectorAll("[data-text]").forEach(function (element) {
+      var text = words[element.getAttribute("data-text")];
+      if (text) {
+        element.textContent = text;
+      }
+    });
+    var toggle = document.getElementById("language-switch");
+    if (toggle) {
+      toggle.textContent = words.switchTo;
+      toggle.setAttribute("lang", words.switchToLang);
+      toggle.setAttribute("aria-label", words.switchLabel);
+      toggle.addEventListener("click", function () {
+        var other = words.switchToLang;
+        localStorage.setItem(LANGUAGE_KEY, other);
+        // The assistant is asked for the language once the widget has reconnected after the
+        // reload, so the conversation and the page change together.
+        localStorage.setItem(
+          NEXT_MESSAGE_KEY,
+          JSON.stringify({
+            message: '/switch_language{"language": "' + other + '"}',
+            expiry: Date.now() + 60000
+          })
+        );
+        location.reload();
+      });
+    }
+  }
+
+  /* A message's language, for screen readers (lang=): Spanish by its own letters or its commonest
+     words, otherwise English. The assistant's answers are written by the team, with accents. */
+  var SPANISH_LETTERS = /[ñáéíóú¿¡]/i;
+  var SPANISH_WORDS = /(^|[^a-záéíóúñ])(el|la|los|las|de|del|que|para|por|una|usted|puede|es|en|y|con|hola|gracias)([^a-záéíóúñ]|$)/i;
+
+  function languageOf(text) {
+    return SPANISH_LETTERS.test(text) || SPANISH_WORDS.test(text) ? "es" : "en";
+  }
   // Hosts a ?server= override may name: this page's own host and this machine.
   var LOCAL_HOSTS = ["localhost", "127.0.0.1", "[::1]"];
 
@@ -69,8 +174,11 @@
      give the conversation, the text box and the send button names a screen reader can say. */
   function improve(root) {
     setOnce(root, "role", "region");
-    setOnce(root, "aria-label", "Chat with the COPS Office help assistant");
+    setOnce(root, "aria-label", words.region);
     setOnce(root, "tabindex", "-1");
+    root.querySelectorAll(".rw-message-text, .rw-reply").forEach(function (message) {
+      setOnce(message, "lang", languageOf(message.textContent || ""));
+    });
     root.querySelectorAll("a").forEach(secureLink);
     root.querySelectorAll("div.rw-reply").forEach(function (reply) {
       setOnce(reply, "role", "button");
@@ -79,14 +187,14 @@
     root.querySelectorAll(".rw-messages-container").forEach(function (log) {
       setOnce(log, "role", "log");
       setOnce(log, "aria-live", "polite");
-      setOnce(log, "aria-label", "Conversation");
+      setOnce(log, "aria-label", words.log);
       setOnce(log, "tabindex", "0");
     });
     root.querySelectorAll("textarea.rw-new-message").forEach(function (box) {
-      setOnce(box, "aria-label", "Your question");
+      setOnce(box, "aria-label", words.box);
     });
     root.querySelectorAll("button.rw-send").forEach(function (send) {
-      setOnce(send, "aria-label", "Send");
+      setOnce(send, "aria-label", words.send);
     });
   }
 
@@ -124,20 +232,22 @@
     });
   }
 
+  writePage();
   watch();
   window.WebChat.default(
     {
       socketUrl: rasaServer(),
       socketPath: "/socket.io/",
-      initPayload: "/greet",
+      // A new conversation starts in the page's language: a payload names it as its entity.
+      initPayload: language === "es" ? '/greet{"language": "es"}' : "/greet",
       // Reaches the tracker as the user message's metadata (credentials.yml: metadata_key).
-      customData: { language: "en", page: location.pathname },
+      customData: { language: language, page: location.pathname },
       // Kept in localStorage: a reload goes on with the same conversation.
       params: { storage: "local" },
-      title: "COPS Office help assistant",
-      subtitle: "Answers about SROs, NASRO 2019, COPS Office programs and contacts",
-      inputTextFieldHint: "Type your question...",
-      connectingText: "Connecting to the assistant...",
+      title: words.title,
+      subtitle: words.subtitle,
+      inputTextFieldHint: words.inputTextFieldHint,
+      connectingText: words.connectingText,
       embedded: true,
       showCloseButton: false,
       hideWhenNotConnected: false,
