@@ -230,7 +230,12 @@ class Cluster:
         programs = [
             # SIGINT: PostgreSQL's fast shutdown (SIGTERM would wait for every client to leave).
             Program(
-                "postgresql", database.server_command(), logs / "postgresql.log", user=database.owner, stop_signal="INT"
+                "postgresql",
+                database.server_command(),
+                logs / "postgresql.log",
+                user=database.owner,
+                stop_signal="INT",
+                directory=database.dir,
             ),
             Program("redis", [str(REDIS), str(self.directory / "redis" / "redis.conf")], logs / "redis.log"),
         ]

@@ -43,6 +43,9 @@ class Program:
     log: Optional[Path] = None
     env: Dict[str, str] = field(default_factory=dict)
     user: Optional[str] = None
+    # Where it runs: a program run as another user must be able to enter it (the project's
+    # folder may be private to its owner, as a fresh `mktemp -d` clone is).
+    directory: Path = ROOT
     # Reverse order of stopping: supervisord stops the highest first.
     priority: int = 100
     stop_signal: str = "TERM"
@@ -51,7 +54,7 @@ class Program:
         lines = [
             f"[program:{self.name}]",
             f"command={_escaped(shlex.join(self.command))}",
-            f"directory={_escaped(str(ROOT))}",
+            f"directory={_escaped(str(self.directory))}",
             f"priority={self.priority}",
             # The caller starts each one in order, once what it needs answers.
             "autostart=false",
