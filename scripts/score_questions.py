@@ -34,13 +34,15 @@ DATA = contact_data.load()
 
 # "I don't have that information", "I don't know who ...", "that's outside what I can answer".
 DOES_NOT_KNOW = re.compile(
-    r"\bI (?:don't|do not) (?:have|know)\b|outside what I can answer|can't decide", re.IGNORECASE
+    r"\bI (?:don't|do not) (?:have|know)\b|outside what I can answer|can't decide"
+    r"|\bno tengo (?:esa |informaci)|fuera de lo que puedo responder|no puedo decidir",
+    re.IGNORECASE,
 )
 # What a reply may say without stating a fact: the Response Center's contacts and hours, and the
 # topics the assistant covers ("the NASRO 2019 conference").
 CONTACTS = re.compile(
     "|".join(re.escape(detail) for detail in (DATA.phone, tel_uri(DATA.phone), DATA.email, *DATA.hours.values()))
-    + r"|NASRO 2019 (?:annual )?conference|"
+    + r"|NASRO 2019 (?:annual )?conference|conferencia 2019 de NASRO|"
     + re.escape(DATA.links["cops_home"].url)
     + r"\)?(?=[)\s]|$)",
     re.IGNORECASE,
