@@ -223,8 +223,9 @@ class ActionAnswerEachYear(Action):
         intent = _latest_intent(tracker)
         answered_in_words = intent in ANSWERS and ANSWERS[intent].text
         years = (tracker.latest_message.get(YEARS) or []) if answered_in_words else []
+        language = _style(tracker).language
         for position, year in enumerate(years):
-            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year, _style(tracker).language))
+            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year, language))
             # What to ask next comes after the last answer only.
             _share_page(dispatcher, tracker, intent, year, next_questions=position == len(years) - 1)
         return []

@@ -24,7 +24,6 @@ English than Spanish. One Spanish word is enough the other way: an English speak
 """
 
 import re
-import unicodedata
 from typing import Any, Dict, List, Optional, Text
 
 from rasa.engine.graph import ExecutionContext, GraphComponent
@@ -35,6 +34,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, METADATA, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
+from components import text as visitor_text
 from components.understanding import QUESTIONS
 
 ENGLISH, SPANISH = "en", "es"
@@ -58,7 +58,7 @@ SPANISH_WORDS = set(
     conferencia congreso programa programas subvencion subvenciones fondos financiamiento solicitar
     solicitud pagina enlace horario horarios persona alguien hijo hija hijos peligro emergencia
     ano anos director directora asociacion nacional estado estados gratis gratuito gratuitos
-    donde cuesta paga pagan quienes boletin noticias suscribirme prensa periodista
+    cuesta paga pagan quienes boletin noticias suscribirme prensa periodista
     espanol ingles saludos chao hasta luego pronto vemos grasias amable eres soy correcto dale
     significa pasame dime digame oye q nop
     """.split()
@@ -91,20 +91,17 @@ _ONLY_A_NAME = re.compile(
 
 
 def _fold(text: str) -> str:
-    """Lowercase, accents dropped, punctuation as spaces: "¿Qué?" -> "que"."""
-    decomposed = unicodedata.normalize("NFKD", text.lower())
-    plain = "".join(char for char in decomposed if not unicodedata.combining(char))
-    return " ".join(re.sub(r"[^a-z0-9ñ]+", " ", plain).split())
+    """components/text.py's folded form, punctuation as spaces: "¿Qué?" -> "que"."""
+    return " ".join(re.sub(r"[^a-z0-9]+", " ", visitor_text.fold(text)).split())
 
 
 def scores(text: str) -> Dict[str, int]:
     """How many of the message's words only English writes, and only Spanish (its letters count one)."""
     words = _WORD.findall(_fold(text))
-    found = {
+    return {
         SPANISH: sum(word in SPANISH_WORDS for word in words) + (1 if _SPANISH_LETTERS.search(text) else 0),
         ENGLISH: sum(word in ENGLISH_WORDS for word in words),
     }
-    return found
 
 
 def language_of(text: str, current: Optional[str] = None) -> Optional[str]:

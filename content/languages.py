@@ -8,15 +8,13 @@ from typing import Any, Callable, Dict
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "es")
-# What a content file must give for each text.
-REQUIRED_LANGUAGES = ("en", "es")
 
 
 def texts(raw: Any, where: str, fail: Callable[[str, str], None]) -> Dict[str, str]:
-    """language -> text, as written under `where`; every REQUIRED_LANGUAGES given."""
+    """language -> text, as written under `where`; every language given."""
     if not isinstance(raw, dict):
         fail(where, f"must give the text in each language ({', '.join(f'{lang}:' for lang in LANGUAGES)})")
-    for language in REQUIRED_LANGUAGES:
+    for language in LANGUAGES:
         if language not in raw:
             fail(f"{where}.{language}", "is missing: every text is written in each language")
     for language, text in raw.items():

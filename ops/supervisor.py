@@ -223,7 +223,10 @@ class Supervisor:
         then starts it again)."""
         pid = self.info(name)["pid"]
         self._rpc().signalProcess(name, "KILL")
+        deadline = time.monotonic() + READY_TIMEOUT_S
         while self.info(name)["pid"] == pid:
+            if time.monotonic() > deadline:
+                raise SupervisorError(f"{name} (pid {pid}) was sent SIGKILL but supervisor still reports it")
             time.sleep(0.05)
         return pid
 

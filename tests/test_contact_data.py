@@ -285,6 +285,8 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
     [
         (lambda d: d["answers"]["ask_chp"].pop("title"), "answers.ask_chp.title: is missing"),
         (lambda d: d["answers"]["ask_chp"].pop("text"), "answers.ask_chp.text: is missing"),
+        (lambda d: d["answers"]["ask_chp"]["text"].pop("es"), "answers.ask_chp.text.es: is missing"),
+        (lambda d: d["answers"]["ask_chp"]["title"].pop("es"), "answers.ask_chp.title.es: is missing"),
         (
             lambda d: d["answers"]["ask_chp"]["text"].update(fr="Le programme"),
             "answers.ask_chp.text.fr: is not a language",

@@ -21,8 +21,9 @@ def test_what_the_patches_replace_is_where_they_expect_it():
     # Patch 3 overrides the private method every socket.io reply goes through.
     assert inspect.iscoroutinefunction(SocketIOOutput._send_message)
     assert "_send_message" in inspect.getsource(SocketIOOutput.send_text_message)
-    # Patch 4 replaces the console's prompt reader.
+    # Patches 4 and 5 replace the console's prompt reader, which Rasa's console loop calls by name.
     assert inspect.iscoroutinefunction(console._get_user_input)
+    assert "_get_user_input(" in inspect.getsource(console.record_messages)
     # Patches 1 and 2 work on the socket.io server Rasa's channel builds.
     channel = SocketIOInput()
     channel.blueprint(lambda message: None)
@@ -51,3 +52,15 @@ def test_only_a_text_reaches_rasa_s_handler_and_no_cors_header_is_added():
     rasa_patches.own_origins_no_cors_headers(channel.sio, ["https://example.org"])
     assert channel.sio.eio.cors_allowed_origins == ["https://example.org"]
     assert channel.sio.eio._cors_headers({"HTTP_ORIGIN": "https://example.org"}) == []
+
+
+def test_a_spanish_shell_session_opens_by_asking_for_spanish(monkeypatch):
+    import asyncio
+
+    async def typed(previous_response):
+        return "hola"
+
+    monkeypatch.setattr(console, "_get_user_input", typed)
+    rasa_patches.console_opens_in("es")
+    first, second = (asyncio.run(console._get_user_input(None)) for _ in range(2))
+    assert (first, second) == ('/switch_language{"language": "es"}', "hola")
