@@ -1,5 +1,5 @@
-# The action server: rasa-sdk's image, the version actions/requirements.txt pins, actions/ and the
-# content it answers with (content/).
+# The action server: rasa-sdk's image, the version actions/requirements.txt pins, actions/, the
+# content it answers with (content/) and the masking of its logs (privacy/).
 # Built from the project's root: docker compose -f deploy/docker-compose.yml build
 FROM rasa/rasa-sdk:3.6.2
 WORKDIR /app
@@ -8,6 +8,7 @@ USER root
 RUN pip install --no-cache-dir -r /app/actions/requirements.txt
 USER 1001
 COPY --chown=1001 content/ /app/content/
+COPY --chown=1001 privacy/ /app/privacy/
 COPY --chown=1001 actions/ /app/actions/
 EXPOSE 5055
 # The image's entrypoint runs `python -m rasa_sdk` with these arguments.

@@ -99,7 +99,7 @@ def open_tracker_store(endpoints: Path, domain: Path) -> "TrackerStore":
     config = read_endpoints_from_path(endpoints).tracker_store
     if config is None:
         raise SystemExit(f"{endpoints} names no tracker_store: there are no conversations to read")
-    if config.type == "SQL" and config.kwargs.get("dialect") == "sqlite":
+    if config.kwargs.get("dialect") == "sqlite":
         database = Path(str(config.kwargs.get("db")))
         if not database.is_file():
             raise SystemExit(f"no conversations yet: {database} does not exist (the tracker store of {endpoints})")

@@ -2,7 +2,7 @@
 
     make report                                     every unanswered message, as a Markdown table
     make report ARGS="--since 7d --min-count 2"     the last 7 days, asked at least twice
-    make report ARGS="--since 2024-05-01 --redact"  since a date, e-mail addresses and phones masked
+    make report ARGS="--since 2024-05-01"           since a date
     make report ARGS="--csv unanswered.csv"         for a spreadsheet
     make report ARGS="--nlu to_label.yml"           a Rasa NLU stub for staff to label
 
@@ -20,8 +20,8 @@ docs/content.md) and delete the rest.
 
 Reads the tracker store named in endpoints.yml (SQLite in var/ unless the TRACKER_STORE_*
 environment variables choose another: ops/tracker_store.py). Visitors' texts are the
-public's data: nothing is sent anywhere, files are written readable by their owner only, and
---redact masks e-mail addresses and phone numbers in them.
+public's data: nothing is sent anywhere, and files are written readable by their owner only. The
+store holds them with personal data already masked ("[PHONE]", "[EMAIL]": docs/privacy.md).
 """
 
 import argparse
@@ -84,15 +84,6 @@ LOW_CONFIDENCE = "low confidence"
 NOT_IN_THE_FACTS = "not in the facts"
 UNKNOWN_FACT_INTENT = "unknown_fact"
 
-EMAIL = re.compile(r"[\w.+-]+@[\w-]+(?:\.[\w-]+)+")
-# North American numbers however they are written (1-, +1, brackets, dots, spaces), and
-# international ones written with their "+".
-PHONE = re.compile(
-    r"(?<![\w+])(?:\+?1[\s.-]?)?(?:\(\d{3}\)\s?|\d{3}[\s.-]?)\d{3}[\s.-]?\d{4}(?!\w)"
-    r"|\+\d[\d\s().-]{6,}\d"
-)
-EMAIL_MASK = "[e-mail]"
-PHONE_MASK = "[phone]"
 
 TIME_SPAN = re.compile(r"(\d+)\s*([mhdw])")
 SECONDS_PER = {"m": 60, "h": 3600, "d": 86400, "w": 7 * 86400}
@@ -181,11 +172,7 @@ def model_guess(parse_data: dict) -> Tuple[Optional[str], Optional[float]]:
     return None, None
 
 
-def redacted(text: str) -> str:
-    return PHONE.sub(PHONE_MASK, EMAIL.sub(EMAIL_MASK, text))
-
-
-def unanswered_in(events: Sequence[Event], threshold: float, redact: bool = False) -> Iterator[Unanswered]:
+def unanswered_in(events: Sequence[Event], threshold: float) -> Iterator[Unanswered]:
     """The visitor's messages in one conversation's events that the assistant did not answer."""
     for index, event in enumerate(events):
         if not isinstance(event, UserUttered) or not (event.text or "").strip():
@@ -206,7 +193,7 @@ def unanswered_in(events: Sequence[Event], threshold: float, redact: bool = Fals
         else:
             continue
         text = " ".join(event.text.split())
-        yield Unanswered(redacted(text) if redact else text, event.timestamp, guess, confidence, why)
+        yield Unanswered(text, event.timestamp, guess, confidence, why)
 
 
 def normalised(text: str) -> str:
@@ -249,12 +236,12 @@ def at_least_one(value: str) -> int:
     return number
 
 
-async def stored_unanswered(store: TrackerStore, threshold: float, redact: bool) -> List[Unanswered]:
+async def stored_unanswered(store: TrackerStore, threshold: float) -> List[Unanswered]:
     found: List[Unanswered] = []
     for sender in await store.keys():
         tracker = await store.retrieve_full_tracker(sender)
         if tracker is not None:
-            found += unanswered_in(list(tracker.events), threshold, redact)
+            found += unanswered_in(list(tracker.events), threshold)
     return found
 
 
@@ -337,7 +324,6 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the rows to FILE, for a spreadsheet")
     parser.add_argument("--nlu", type=Path, metavar="FILE", help="write the texts to FILE as Rasa NLU data to label")
-    parser.add_argument("--redact", action="store_true", help="mask e-mail addresses and phone numbers in the texts")
     parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
     parser.add_argument("--domain", type=Path, default=ROOT / "domain")
     parser.add_argument(
@@ -349,7 +335,7 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     threshold = fallback_threshold(args.config)
     apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
     store = open_tracker_store(args.endpoints, args.domain)
-    messages = asyncio.run(stored_unanswered(store, threshold, args.redact))
+    messages = asyncio.run(stored_unanswered(store, threshold))
     if args.since is not None:
         messages = [message for message in messages if message.timestamp >= args.since]
     groups = grouped(messages, args.min_count)

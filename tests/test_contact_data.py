@@ -264,7 +264,7 @@ def test_the_action_server_refuses_to_start_on_a_broken_file(tmp_path):
     import shutil
     import sys
 
-    for package in ("actions", "content"):
+    for package in ("actions", "content", "privacy"):
         shutil.copytree(ROOT / package, tmp_path / package, ignore=shutil.ignore_patterns("__pycache__"))
     broken_copy(tmp_path / "content", lambda d: d["links"]["chp"].update(url="cops.usdoj.gov/chp"))
     started = subprocess.run(

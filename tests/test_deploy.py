@@ -93,7 +93,11 @@ def test_compose_uses_the_project_s_stores_with_only_the_action_endpoint_moved()
 def test_helm_sets_the_stores_the_channels_the_token_and_the_origins():
     settings = RASA_VALUES["applicationSettings"]
     tracker, lock = settings["endpoints"]["trackerStore"], settings["endpoints"]["lockStore"]
-    assert (tracker["enabled"], tracker["type"], tracker["dialect"]) == (True, "sql", "postgresql")
+    assert (tracker["enabled"], tracker["type"], tracker["dialect"]) == (
+        True,
+        ENDPOINTS["tracker_store"]["type"],
+        "postgresql",
+    )
     assert (lock["enabled"], lock["type"]) == (True, "redis")
     assert set(settings["credentials"]["additionalChannelCredentials"]) == set(CREDENTIALS)
     for channel, config in CREDENTIALS.items():

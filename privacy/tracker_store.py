@@ -1,0 +1,94 @@
+"""Rasa's SQL tracker store (SQLite or PostgreSQL), keeping no personal data in clear and erasing
+a conversation when its visitor asks.
+
+endpoints.yml names this class as the tracker store. It writes what Rasa's SQLTrackerStore writes,
+row for row, but each event's text passes privacy/pii.py's mask first: the store, and everything
+read from it (make report, make story, the HTTP API), holds "[SSN]" where the visitor typed a
+social security number. The tracker Rasa holds in memory during the turn is not changed, so the
+model and the actions read what the visitor wrote, and the answer is the same.
+
+When the turn being saved ran `action_erase_conversation` (after the visitor confirmed "delete my
+conversation"), every event stored before that action is deleted. What is kept is the language
+the visitor chose, so that they are answered in it, and the events from that action on (its
+"deleted" message), so that the next turn reads on from there.
+"""
+
+import json
+import logging
+from typing import Any, Dict, List, Optional, Text
+
+import sqlalchemy
+from rasa.core.tracker_store import SQLTrackerStore
+from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet
+from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.shared.nlu.constants import INTENT_NAME_KEY
+
+from privacy import logs
+from privacy.pii import masked
+
+logger = logging.getLogger(__name__)
+# Every process that keeps conversations logs them masked too.
+logs.install()
+
+ERASE_ACTION = "action_erase_conversation"
+# Slots that hold no word of the visitor's and that the conversation needs after an erasure.
+KEPT_AFTER_ERASURE = ("language",)
+
+
+class PrivateSQLTrackerStore(SQLTrackerStore):
+    """SQLTrackerStore whose rows hold masked text, and which erases a conversation on request."""
+
+    async def save(self, tracker: DialogueStateTracker) -> None:
+        with self.session_scope() as session:
+            events = list(self._additional_events(session, tracker))
+            erasure = _erasure(events)
+            if erasure is not None:
+                if self.engine.dialect.name == "sqlite":
+                    # Else SQLite leaves the deleted rows in its free pages until they are reused.
+                    session.execute(sqlalchemy.text("PRAGMA secure_delete = ON"))
+                session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete(
+                    synchronize_session=False
+                )
+                events = _kept_slots(tracker) + events[erasure:]
+            rows = [_row(event) for event in events]
+            for row in rows:
+                session.add(self.SQLEvent(sender_id=tracker.sender_id, **row))
+            session.commit()
+        if erasure is not None:
+            logger.info("Conversation %s erased at its visitor's request.", tracker.sender_id)
+        if self.event_broker is not None:
+            for row in rows:
+                self.event_broker.publish(dict(json.loads(row["data"]), sender_id=tracker.sender_id))
+
+    async def stream_events(self, tracker: DialogueStateTracker) -> None:
+        """Nothing: save() publishes the masked events itself."""
+
+
+def _erasure(events: List[Event]) -> Optional[int]:
+    """Where in `events` the erasing action ran, if it did."""
+    for position, event in enumerate(events):
+        if isinstance(event, ActionExecuted) and event.action_name == ERASE_ACTION:
+            return position
+    return None
+
+
+def _kept_slots(tracker: DialogueStateTracker) -> List[Event]:
+    return [
+        SlotSet(name, tracker.get_slot(name))
+        for name in KEPT_AFTER_ERASURE
+        if name in tracker.slots and tracker.get_slot(name) is not None
+    ]
+
+
+def _row(event: Event) -> Dict[Text, Any]:
+    """The columns SQLTrackerStore.save writes for `event`, its text masked. The assistant's own
+    replies are written as they are: they are the team's texts and the contact data, which never
+    quote the visitor (and masking them would cost a millisecond a turn for nothing)."""
+    data = event.as_dict() if isinstance(event, BotUttered) else masked(event.as_dict())
+    return dict(
+        type_name=event.type_name,
+        timestamp=data.get("timestamp"),
+        intent_name=data.get("parse_data", {}).get("intent", {}).get(INTENT_NAME_KEY),
+        action_name=data.get("name"),
+        data=json.dumps(data),
+    )
