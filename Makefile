@@ -26,7 +26,7 @@ MIN_HOLDOUT_F1 := 0.90
 # The fast tier: no server of the project's, no model (make test-unit, under a minute).
 UNIT_TESTS := tests/test_actions.py tests/test_components.py tests/test_contact_data.py tests/test_training_data.py \
 	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py tests/test_rasa_patches.py \
-	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py tests/test_spanish.py
+	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py tests/test_spanish.py tests/test_privacy.py
 
 help:
 	@echo "Visitors and staff:"
@@ -34,7 +34,8 @@ help:
 	@echo "  make shell        talk to the assistant in the terminal (staff); in Spanish: make shell CHAT_LANGUAGE=es"
 	@echo "  make nlu          see what the NLU understands of each message"
 	@echo "  make story ID=<conversation id>   print a conversation as a test story"
-	@echo "  make report [ARGS=\"--since 7d --csv FILE --nlu FILE --redact\"]   what visitors asked that went unanswered"
+	@echo "  make report [ARGS=\"--since 7d --csv FILE --nlu FILE\"]   what visitors asked that went unanswered"
+	@echo "  make purge [DRY_RUN=1] [ARGS=\"--days N\"]   delete conversations idle longer than privacy/settings.yml says"
 	@echo "  make check-links  check every link in content/contact_data.yml"
 	@echo "  make score SET=tests/blind/dev.yml   ask a question set of the running assistant (make run) and score it"
 	@echo "Building:"
@@ -125,6 +126,13 @@ report: | $(BIN)/.installed
 
 check-links: | $(BIN)/.installed
 	@$(PYTHON) -m scripts.check_links $(ARGS)
+
+# Retention (docs/privacy.md): deletes the conversations idle longer than privacy/settings.yml's
+# retention_days; safe while the assistant runs, as it takes each conversation's lock. DRY_RUN=1
+# only lists them (options: make purge ARGS="--help").
+.PHONY: purge
+purge: | $(BIN)/.installed
+	@$(PYTHON) -m scripts.purge $(if $(DRY_RUN),--dry-run) $(ARGS)
 
 # A question set (tests/blind/README.md) asked over REST of the assistant `make run` started.
 .PHONY: score
