@@ -14,7 +14,7 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from content.contact_data import Link
-from content.formatting import ANSWERS, CONTACTS, REPLIES, ReplyStyle, contact_values
+from content.formatting import ANSWERS, CONTACTS, CONVERSATION_ERASED, REPLIES, ReplyStyle, contact_values
 
 MAX_SUGGESTIONS = 3
 RELATED_QUESTIONS = 3
@@ -261,6 +261,27 @@ class ActionReferToResponseCenter(Action):
     def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
         style = _style(tracker)
         dispatcher.utter_message(text=REPLIES.text("refer_to_response_center", style.language, **contact_values(style)))
+        return []
+
+
+class ActionEraseConversation(Action):
+    """ "Delete my conversation", confirmed (data/rules.yml): says it has been deleted, in the
+    conversation's language.
+
+    The deletion itself is the tracker store's: when it saves a turn that ran this action, it
+    deletes every event of the conversation before it but the language, so that the visitor goes
+    on being answered in it (privacy/tracker_store.py). The action returns no events.
+    """
+
+    def name(self) -> Text:
+        return "action_erase_conversation"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        dispatcher.utter_message(text=REPLIES.text("conversation_erased", _style(tracker).language))
+        if tracker.get_latest_input_channel() == "socketio":
+            # For the widget only: other channels' clients keep no copy, and Slack or Telegram
+            # would try to post it.
+            dispatcher.utter_message(json_message={CONVERSATION_ERASED: True})
         return []
 
 

@@ -6,9 +6,10 @@
 - The visitor always gets an answer: when the assistant sends none (the action server is down) or
   none within guard.REPLY_DEADLINE_S (it hangs), the Response Center's phone and e-mail. The message
   is still handled to the end, so the conversation keeps it and a late answer still arrives.
+- Once the visitor's conversation is erased, the widget is told, and deletes its own copy.
 """
 
-from typing import Any, Awaitable, Callable, Text
+from typing import Any, Awaitable, Callable, Dict, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
@@ -17,6 +18,17 @@ from sanic import Blueprint
 from channels import guard, rasa_patches
 from channels.rasa_patches import CountingSocketIOOutput
 from channels.settings import allowed_origins
+from content.formatting import CONVERSATION_ERASED
+
+
+class WidgetOutput(CountingSocketIOOutput):
+    """Rasa's socket.io output, which also tells the widget when the conversation was erased."""
+
+    async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
+        if json_message.get(CONVERSATION_ERASED) is True:
+            await self.sio.emit(CONVERSATION_ERASED, {}, room=recipient_id)
+            return
+        await super().send_custom_json(recipient_id, json_message, **kwargs)
 
 
 class SocketIOChannel(SocketIOInput):
@@ -32,7 +44,7 @@ class SocketIOChannel(SocketIOInput):
             if refused is not None:
                 await message.output_channel.send_text_message(message.sender_id, refused)
                 return
-            output = CountingSocketIOOutput(self.sio, self.bot_message_evt)
+            output = WidgetOutput(self.sio, self.bot_message_evt)
             message.output_channel = output
             await guard.handled_in_time(on_new_message(message), message.sender_id)
             if not output.sent:

@@ -34,6 +34,8 @@ from rasa.engine.graph import ExecutionContext, GraphComponent
 from rasa.engine.recipes.default_recipe import DefaultV1Recipe
 from rasa.engine.storage.resource import Resource
 from rasa.engine.storage.storage import ModelStorage
+from rasa.shared.core.constants import ACTION_LISTEN_NAME
+from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
@@ -60,6 +62,9 @@ TOPICS_FILE = "topics.json"
 NO_QUESTION = {"not_a_question", "other_language"}
 # "ok", "thanks", "no": a reply to the last answer, not a question about its subject.
 ACKNOWLEDGMENTS = {"affirm", "deny", "thank", "greet", "goodbye"}
+# "Yes" and "no, keep it" after a question that asks for one ("Do you want me to delete this
+# conversation?"): the reply, never a follow-up or a correction of the answer before.
+CONFIRMATION_REPLIES = {"affirm", "deny"}
 # "and their number?" is short; "is that the same line as the response center?" names its own.
 SHORT_FOLLOW_UP_WORDS = 5
 # Words of a follow-up that ask nothing themselves: "and what about the 2021 one?"
@@ -96,6 +101,19 @@ _FILLER = {
 # "I'm not press, I just have a general question".
 _NOT_THE_SAME = {"not", "no", "nothing", "other", "another", "else", "different"}
 _BARE_YEAR = re.compile(r"^\W*(?:19|20)\d\d\W*$|^\W*'\d\d\W*$")
+
+
+def asked_to_confirm(tracker: Optional[DialogueStateTracker], confirmations: List[str]) -> bool:
+    """Whether the assistant's last action, right before this message, asked one of the questions
+    that want a yes or a no (`confirmations`)."""
+    if tracker is None:
+        return False
+    for event in reversed(tracker.events):
+        if isinstance(event, UserUttered):
+            return False
+        if isinstance(event, ActionExecuted) and event.action_name != ACTION_LISTEN_NAME:
+            return event.action_name in confirmations
+    return False
 
 
 def _details(path: Path) -> Dict[str, Dict[str, Any]]:
@@ -221,6 +239,14 @@ class ConversationContext(GraphComponent):
             },
             # A question asking a detail marked off_topic gets this answer.
             "off_topic_intent": "out_of_scope",
+            # The assistant's questions that ask for a yes or a no (data/rules.yml): the message
+            # after one that the classifier reads as a yes or a no is that reply.
+            "confirmations": ["utter_ask_erase_conversation"],
+            # Requests about the conversation itself, not about the subject of the last answer
+            # ("delete my conversation", "I typed my phone number by mistake, erase this chat"):
+            # read as the classifier reads the whole message, when it is at least `no_question`
+            # sure, not as a follow-up nor by a sentence of it.
+            "about_the_conversation": ["erase_conversation"],
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
             "detail_giver_confidence": 0.05,
@@ -368,12 +394,20 @@ class ConversationContext(GraphComponent):
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         turns = previous_turns(tracker)
         year_slot = tracker.get_slot(YEAR_ENTITY) if tracker is not None and YEAR_ENTITY in tracker.slots else None
+        confirming = asked_to_confirm(tracker, self.config["confirmations"])
         for message in messages:
             text = message.get(TEXT) or ""
             readings: List[Reading] = message.get(READINGS) or []
             if not readings or text.startswith("/"):
                 continue  # a button's payload names its intent itself
             decided = message.get(INTENT) or {}
+            if confirming and decided.get("name") in CONFIRMATION_REPLIES:
+                continue  # "no, keep it" answers the question just asked: no correction of the answer before
+            if (
+                decided.get("name") in self.config["about_the_conversation"]
+                and (decided.get("confidence") or 0.0) >= self.config["no_question"]
+            ):
+                continue
             # components/not_a_question.py found no question in words (it is sure: 1.0); but
             # "2021" after a conference answer is one.
             if (

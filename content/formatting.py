@@ -19,6 +19,10 @@ REPLIES: Replies = replies.load()
 MARKDOWN_CHANNELS = {"rest", "socketio", "callback"}
 # `rasa shell` would turn buttons into a menu; it gets plain text.
 PLAIN_TEXT_CHANNELS = {"cmdline"}
+# The web widget keeps its own copy of the conversation in the visitor's browser: once the
+# conversation is erased, the socket.io channel sends it this event (channels/socketio.py), and the
+# page (web/chat.js) deletes that copy too.
+CONVERSATION_ERASED = "conversation_erased"
 
 
 @dataclass(frozen=True)

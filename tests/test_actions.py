@@ -397,3 +397,33 @@ def test_a_conference_year_the_facts_do_not_cover_is_said_so_beside_the_one_they
     texts = [message["text"] for message in dispatcher.messages]
     assert "Pigeon Forge" in texts[0] and "LeConte" in texts[0]
     assert texts[2].startswith("I don't have information about NASRO's conference of that year")
+
+
+# --- erasing the conversation -------------------------------------------------------------------
+
+
+@pytest.mark.parametrize(
+    "language, deleted",
+    [
+        (None, "Your conversation has been deleted from our records."),
+        ("es", "Su conversación se ha borrado de nuestros registros."),
+    ],
+)
+def test_erasing_says_the_conversation_is_deleted_in_its_language_and_changes_nothing_itself(language, deleted):
+    """The tracker store deletes the conversation when it saves the turn of this action: the action
+    only says so."""
+    tracker = make_tracker("affirm", "rest", text="yes")
+    tracker.slots["language"] = language
+    messages, events = run(actions.ActionEraseConversation(), tracker)
+    message = only_message(messages)
+    assert message["text"].startswith(deleted)
+    assert events == []
+
+
+@pytest.mark.parametrize("channel, tells_the_widget", [("socketio", True), ("rest", False), ("slack", False)])
+def test_only_the_widget_is_told_to_delete_its_own_copy(channel, tells_the_widget):
+    """The widget keeps the conversation in the visitor's browser (web/chat.js deletes it on this
+    signal); Slack would post the signal as a message."""
+    messages, _ = run(actions.ActionEraseConversation(), make_tracker("affirm", channel, text="yes"))
+    signals = [message["custom"] for message in messages if message.get("custom")]
+    assert signals == ([{"conversation_erased": True}] if tells_the_widget else [])

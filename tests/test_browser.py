@@ -268,6 +268,71 @@ def test_a_spanish_speaker_switches_asks_and_stays_in_spanish_after_a_reload(vis
     expect(switch).to_have_text("English")
 
 
+def stored_user_texts(db: Path, sender_id: str) -> list:
+    with closing(sqlite3.connect(db)) as connection:
+        rows = connection.execute(
+            "SELECT data FROM events WHERE sender_id = ? AND type_name = 'user' ORDER BY id", (sender_id,)
+        ).fetchall()
+    return [json.loads(data).get("text") for (data,) in rows]
+
+
+def test_a_visitor_deletes_the_conversation_from_the_page_s_button(visit, assistant):
+    """The header's "Delete my conversation" asks in the chat, and a yes there erases the
+    conversation from the tracker store; the visitor can go on asking."""
+    visit.open()
+    visit.sees_greeting()
+    # The greeting, what every channel shows first, carries the privacy notice.
+    visit.sees_answer('Say "delete my conversation" to erase yours at any time.')
+    visit.type("how do I call the COPS Office?")
+    visit.sees_answer(PHONE)
+    session = visit.session_id()
+    assert "how do I call the COPS Office?" in user_events(assistant.db, session, expected=2)[-1]["text"]
+
+    erase = visit.page.get_by_role("button", name="Delete my conversation")
+    expect(erase).to_be_visible()
+    erase.focus()
+    visit.page.keyboard.press("Enter")  # a real button: the keyboard works it
+    expect(visit.questions("Delete my conversation")).to_be_visible()
+    question = visit.sees_answer("Do you want me to delete this conversation?")
+    question.locator(".rw-reply", has_text="Yes, delete it").click()
+    visit.sees_answer("Your conversation has been deleted from our records.")
+
+    # Nothing the visitor typed before is left in the tracker store.
+    deadline = time.monotonic() + 15
+    while stored_user_texts(assistant.db, session) and time.monotonic() < deadline:
+        time.sleep(0.2)
+    assert stored_user_texts(assistant.db, session) == []
+
+    # Nor in the browser: the page starts afresh, says why, and keeps no copy of what was typed
+    # (on a shared computer, the next person sees nothing of it).
+    expect(visit.page.get_by_role("status")).to_have_text(
+        "Your conversation has been deleted, here and from our records. The chat below starts afresh.",
+        timeout=15000,
+    )
+    visit.sees_greeting()
+    expect(visit.questions("how do I call the COPS Office?")).to_have_count(0)
+    kept_in_browser = visit.page.evaluate("() => JSON.stringify(Object.assign({}, localStorage))")
+    assert "how do I call the COPS Office?" not in kept_in_browser
+    assert visit.session_id() != session
+
+    visit.type("when was the cops office created")
+    visit.sees_answer("1994")
+
+
+def test_a_spanish_page_offers_to_delete_the_conversation_in_spanish(browser, assistant):
+    visit = Visit(browser, assistant, locale="es-MX")
+    try:
+        visit.open()
+        visit.sees_answer(SALUDO)
+        visit.sees_answer('escriba "borrar mi conversación"')
+        visit.page.get_by_role("button", name="Borrar mi conversación").click()
+        question = visit.sees_answer("¿Quiere que borre esta conversación?")
+        question.locator(".rw-reply", has_text="No, consérvela").click()
+        visit.sees_answer("No se borró nada")
+    finally:
+        visit.close()
+
+
 def test_a_spanish_browser_is_greeted_in_spanish(browser, assistant):
     visit = Visit(browser, assistant, locale="es-MX")
     try:

@@ -667,6 +667,52 @@ def test_a_correction_naming_another_subject_of_the_same_answer_gets_that_answer
     assert message.get("intent")["name"] == "nasro_courses"
 
 
+def asked_to_erase_after_the_phone(last_action: str) -> DialogueStateTracker:
+    """A conversation where the phone was answered, then the visitor asked to erase it; the
+    assistant's last action is `last_action`."""
+    return DialogueStateTracker.from_events(
+        "visitor",
+        [
+            ActionExecuted("action_listen"),
+            UserUttered("phone?", {"name": "ask_phone", "confidence": 0.9}),
+            ActionExecuted("action_give_phone"),
+            ActionExecuted("action_listen"),
+            UserUttered("delete this chat", {"name": "erase_conversation", "confidence": 0.9}),
+            ActionExecuted(last_action),
+            ActionExecuted("action_listen"),
+        ],
+    )
+
+
+def test_a_no_to_erasing_the_conversation_is_that_reply_not_a_correction():
+    text = "no, keep my conversation"
+    readings = [
+        reading("whole", text, {"deny": 0.6, "erase_conversation": 0.3, "ask_phone": 0.1}),
+        reading("correction", "keep my conversation", {"erase_conversation": 0.9, "ask_phone": 0.1}),
+    ]
+    context = conference_context({}, TOPICS)
+    asked = message_with(text, "deny", 0.6, readings)
+    context.process([asked], asked_to_erase_after_the_phone("utter_ask_erase_conversation"))
+    assert asked.get("intent")["name"] == "deny"
+    # The same words after any other answer correct it: that is what the question changes.
+    answered = message_with(text, "deny", 0.6, readings)
+    context.process([answered], asked_to_erase_after_the_phone("action_give_phone"))
+    assert answered.get("intent")["name"] != "deny"
+
+
+def test_a_request_to_erase_the_conversation_is_no_follow_up_of_the_answer_before():
+    text = "I typed my number by mistake. Delete this chat."
+    readings = [
+        reading("whole", text, {"erase_conversation": 0.7, "ask_phone": 0.3}),
+        Reading(
+            "sentence", "I typed my number by mistake.", 0, 29, True, {"ask_phone": 0.9, "erase_conversation": 0.1}
+        ),
+    ]
+    message = message_with(text, "erase_conversation", 0.7, readings)
+    conference_context({}, TOPICS).process([message], asked_to_erase_after_the_phone("action_give_phone"))
+    assert message.get("intent")["name"] == "erase_conversation"
+
+
 def test_and_another_year_asks_the_same_of_that_year():
     text = "and in 2021?"
     message = understood(

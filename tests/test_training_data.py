@@ -32,6 +32,7 @@ BASICS = {
     "not_a_question",
     "other_language",
     "switch_language",
+    "erase_conversation",
 }
 # Read whatever the language: code and markup, and languages the assistant does not speak.
 NO_SPANISH_NEEDED = {"not_a_question", "other_language"}

@@ -10,6 +10,16 @@
   var LANGUAGE_KEY = "cops_language";
   // rasa-webchat sends what this localStorage key holds once it has reconnected after a reload.
   var NEXT_MESSAGE_KEY = "mrbot_next_message";
+  // "Delete my conversation": the assistant asks to confirm in the chat (data/rules.yml).
+  var ERASE_PAYLOAD = "/erase_conversation";
+  // Where rasa-webchat keeps its copy of the conversation (its session id and every message).
+  var WIDGET_SESSION_KEY = "chat_session";
+  // Once the assistant has erased the conversation, the socket.io channel sends this event
+  // (content/formatting.py): the page deletes the widget's copy and starts afresh, and says so.
+  var ERASED_EVENT = "conversation_erased";
+  var ERASED_KEY = "cops_conversation_erased";
+  // Time to read (and hear) the assistant's "deleted" before the page starts afresh.
+  var ERASED_PAUSE_MS = 2500;
 
   var ENGLISH = {
     skip: "Skip to the chat",
@@ -24,6 +34,8 @@
     switchTo: "Español",
     switchToLang: "es",
     switchLabel: "Ver esta página y el chat en español",
+    erase: "Delete my conversation",
+    erased: "Your conversation has been deleted, here and from our records. The chat below starts afresh.",
     title: "COPS Office help assistant",
     subtitle: "Answers about SROs, NASRO 2019, COPS Office programs and contacts",
     inputTextFieldHint: "Type your question...",
@@ -44,10 +56,16 @@
     introEnd: "de agosto de 2019 y los datos de contacto publicados por la Oficina COPS.",
     emergencyCall: "En una emergencia, llame al 911.",
     emergency: "Este asistente no puede enviar ayuda ni denunciar un delito.",
-    privacy: "Por favor, no escriba datos personales como su nombre, su dirección o detalles de un caso.",
+    privacy:
+      "Por favor, no escriba datos personales como su nombre, su dirección, sus números de teléfono, " +
+      "de Seguro Social o de tarjeta, ni detalles de un caso. Los números y direcciones de este tipo se " +
+      "ocultan antes de guardar una conversación, y las conversaciones se borran pasado un tiempo. " +
+      "Puede borrar la suya en cualquier momento: use «Borrar mi conversación» arriba, o escríbalo en el chat.",
     switchTo: "English",
     switchToLang: "en",
     switchLabel: "View this page and the chat in English",
+    erase: "Borrar mi conversación",
+    erased: "Su conversación se ha borrado, aquí y de nuestros registros. El chat de abajo empieza de nuevo.",
     title: "Asistente de la Oficina COPS",
     subtitle: "Respuestas sobre los SRO, NASRO 2019, los programas de la Oficina COPS y cómo contactarla",
     inputTextFieldHint: "Escriba su pregunta...",
@@ -68,6 +86,8 @@
 
   var language = pageLanguage();
   var words = language === "es" ? SPANISH : ENGLISH;
+  // The widget, once it is drawn (its innerRef): sendMessage(payload, text shown as the visitor's).
+  var chat = null;
 
   /* The page in its language: <html lang>, the texts marked data-text, and the switch, which names
      the other language in that language. */
@@ -97,6 +117,16 @@
           })
         );
         location.reload();
+      });
+    }
+    var erase = document.getElementById("erase-conversation");
+    if (erase) {
+      erase.setAttribute("lang", language);
+      // The chat shows the request in the visitor's words; the assistant answers with its question.
+      erase.addEventListener("click", function () {
+        if (chat && chat.sendMessage) {
+          chat.sendMessage(ERASE_PAYLOAD, words.erase);
+        }
       });
     }
   }
@@ -232,7 +262,29 @@
     });
   }
 
+  /* The widget would write its copy back on its next change, so the page starts afresh at once:
+     a new conversation, with the notice that the last one was deleted. */
+  function forgetConversation() {
+    setTimeout(function () {
+      localStorage.removeItem(WIDGET_SESSION_KEY);
+      sessionStorage.setItem(ERASED_KEY, "1");
+      location.reload();
+    }, ERASED_PAUSE_MS);
+  }
+
+  function sayIfErased() {
+    if (!sessionStorage.getItem(ERASED_KEY)) {
+      return;
+    }
+    sessionStorage.removeItem(ERASED_KEY);
+    // After the page has loaded, so that screen readers announce the change of the live region.
+    setTimeout(function () {
+      document.getElementById("chat-status").textContent = words.erased;
+    }, 100);
+  }
+
   writePage();
+  sayIfErased();
   watch();
   window.WebChat.default(
     {
@@ -244,6 +296,14 @@
       customData: { language: language, page: location.pathname },
       // Kept in localStorage: a reload goes on with the same conversation.
       params: { storage: "local" },
+      onSocketEvent: (function () {
+        var events = {};
+        events[ERASED_EVENT] = forgetConversation;
+        return events;
+      })(),
+      innerRef: function (widget) {
+        chat = widget;
+      },
       title: words.title,
       subtitle: words.subtitle,
       inputTextFieldHint: words.inputTextFieldHint,
