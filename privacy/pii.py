@@ -206,8 +206,22 @@ def mask(text: str) -> str:
     return "".join(pieces)
 
 
-# Keys of Rasa's event dictionaries whose values are names, numbers or ids, never typed text.
-_NOT_TYPED = frozenset({"event", "name", "timestamp", "confidence", "policy", "message_id", "input_channel", "id"})
+# Keys of Rasa's event dictionaries whose values are names, numbers or ids, never typed text (the
+# model's id, on every event, has digits: masking it would cost a third of a millisecond).
+_NOT_TYPED = frozenset(
+    {
+        "event",
+        "name",
+        "timestamp",
+        "confidence",
+        "policy",
+        "message_id",
+        "input_channel",
+        "id",
+        "model_id",
+        "assistant_id",
+    }
+)
 
 
 def masked(value):

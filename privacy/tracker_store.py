@@ -19,7 +19,7 @@ from typing import Any, Dict, List, Optional, Text
 
 import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore
-from rasa.shared.core.events import ActionExecuted, BotUttered, Event, SlotSet
+from rasa.shared.core.events import ActionExecuted, Event, SlotSet
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.shared.nlu.constants import INTENT_NAME_KEY
 
@@ -64,6 +64,21 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """Nothing: save() publishes the masked events itself."""
 
 
+# The events that can hold what the visitor typed: the message, and slots and entities taken from
+# it. Any other event holds names, numbers and the team's own texts (the assistant's replies never
+# quote the visitor), but for the metadata a client sends with a message, which a new session's
+# event repeats.
+TYPED_EVENTS = {"user", "slot", "entities"}
+
+
+def _masked_event(data: Dict[Text, Any]) -> Dict[Text, Any]:
+    if data.get("event") in TYPED_EVENTS:
+        return masked(data)
+    if data.get("metadata"):
+        return dict(data, metadata=masked(data["metadata"]))
+    return data
+
+
 def _erasure(events: List[Event]) -> Optional[int]:
     """Where in `events` the erasing action ran, if it did."""
     for position, event in enumerate(events):
@@ -81,10 +96,8 @@ def _kept_slots(tracker: DialogueStateTracker) -> List[Event]:
 
 
 def _row(event: Event) -> Dict[Text, Any]:
-    """The columns SQLTrackerStore.save writes for `event`, its text masked. The assistant's own
-    replies are written as they are: they are the team's texts and the contact data, which never
-    quote the visitor (and masking them would cost a millisecond a turn for nothing)."""
-    data = event.as_dict() if isinstance(event, BotUttered) else masked(event.as_dict())
+    """The columns SQLTrackerStore.save writes for `event`, its text masked."""
+    data = _masked_event(event.as_dict())
     return dict(
         type_name=event.type_name,
         timestamp=data.get("timestamp"),
