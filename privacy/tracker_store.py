@@ -13,9 +13,10 @@ the visitor chose, so that they are answered in it, and the events from that act
 "deleted" message), so that the next turn reads on from there.
 """
 
+import itertools
 import json
 import logging
-from typing import Any, Dict, List, Optional, Text
+from typing import Any, Dict, Iterator, List, Optional, Text
 
 import sqlalchemy
 from rasa.core.tracker_store import SQLTrackerStore
@@ -31,12 +32,33 @@ logger = logging.getLogger(__name__)
 logs.install()
 
 ERASE_ACTION = "action_erase_conversation"
+# How many of a tracker's events are stored: set on the trackers this store reads and writes.
+_STORED = "_cops_stored_events"
 # Slots that hold no word of the visitor's and that the conversation needs after an erasure.
 KEPT_AFTER_ERASURE = ("language",)
 
 
 class PrivateSQLTrackerStore(SQLTrackerStore):
-    """SQLTrackerStore whose rows hold masked text, and which erases a conversation on request."""
+    """SQLTrackerStore whose rows hold masked text, and which erases a conversation on request.
+
+    It also appends exactly the events the tracker gained since this store read or wrote it.
+    Rasa's own SQL store counts the conversation's rows instead: when two servers answer one
+    conversation at once (in the cluster, after a Redis lock expired behind a server that died),
+    the second to save skips as many of its own events as the first wrote, and a visitor's turn is
+    lost (tests/test_cluster.py saw it). A tracker this store did not read is counted Rasa's way.
+    """
+
+    async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if tracker is not None:
+            setattr(tracker, _STORED, len(tracker.events))
+        return tracker
+
+    def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
+        stored = getattr(tracker, _STORED, None)
+        if stored is None:
+            return super()._additional_events(session, tracker)
+        return itertools.islice(tracker.events, stored, len(tracker.events))
 
     async def save(self, tracker: DialogueStateTracker) -> None:
         with self.session_scope() as session:
@@ -54,6 +76,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             for row in rows:
                 session.add(self.SQLEvent(sender_id=tracker.sender_id, **row))
             session.commit()
+        setattr(tracker, _STORED, len(tracker.events))
         if erasure is not None:
             logger.info("Conversation %s erased at its visitor's request.", tracker.sender_id)
         if self.event_broker is not None:

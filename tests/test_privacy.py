@@ -232,3 +232,22 @@ except ValueError:
     assert '"nací el [DOB]"' in output
     assert "bad card [CARD]" in output and "failed for [EMAIL]" in output
     assert "123-45-6789" not in output and "4111" not in output and "ana@example.org" not in output
+
+
+def test_two_servers_answering_one_conversation_at_once_lose_no_turn(store):
+    """Rasa's own SQL store counts the stored rows to know what to append: the second save would
+    skip its turn (tests/test_cluster.py saw it when a lock expired behind a dead server)."""
+    asyncio.run(_two_servers_answering_one_conversation_at_once_lose_no_turn(store))
+
+
+async def _two_servers_answering_one_conversation_at_once_lose_no_turn(store):
+    await store.save(DialogueStateTracker.from_events("visitor", [SessionStarted(), ActionExecuted("action_listen")]))
+    first, second = await store.retrieve("visitor"), await store.retrieve("visitor")
+    for event in turn("what is nasro", "NASRO is ..."):
+        first.update(event)
+    for event in turn("and the phone?", "Call ..."):
+        second.update(event)
+    await store.save(first)
+    await store.save(second)
+    users = [json.loads(data)["text"] for kind, data in stored_rows(store, "visitor") if kind == "user"]
+    assert users == ["what is nasro", "and the phone?"]
