@@ -65,9 +65,7 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             events = list(self._additional_events(session, tracker))
             erasure = _erasure(events)
             if erasure is not None:
-                if self.engine.dialect.name == "sqlite":
-                    # Else SQLite leaves the deleted rows in its free pages until they are reused.
-                    session.execute(sqlalchemy.text("PRAGMA secure_delete = ON"))
+                overwrite_what_is_deleted(self, session)
                 session.query(self.SQLEvent).filter(self.SQLEvent.sender_id == tracker.sender_id).delete(
                     synchronize_session=False
                 )
@@ -85,6 +83,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Nothing: save() publishes the masked events itself."""
+
+
+def overwrite_what_is_deleted(store: SQLTrackerStore, session: Any) -> None:
+    """Has the database overwrite the rows `session` deletes: else SQLite leaves them readable in
+    its free pages until they are reused. (PostgreSQL has no such setting: docs/privacy.md.)"""
+    if store.engine.dialect.name == "sqlite":
+        session.execute(sqlalchemy.text("PRAGMA secure_delete = ON"))
 
 
 # The events that can hold what the visitor typed: the message, and slots and entities taken from

@@ -39,6 +39,7 @@ from rasa.core.tracker_store import SQLTrackerStore
 from rasa.core.utils import read_endpoints_from_path
 
 from ops.tracker_store import apply_tracker_store_defaults, open_tracker_store
+from privacy.tracker_store import overwrite_what_is_deleted
 from scripts.report import at_least_one
 from scripts.table import markdown_table
 
@@ -104,9 +105,7 @@ def delete_if_still_idle(store: SQLTrackerStore, sender: str, cutoff: float) -> 
         ~sa.exists().where(later.c.sender_id == sender, later.c.timestamp >= cutoff),
     )
     with store.session_scope() as session:
-        if store.engine.dialect.name == "sqlite":
-            # Else SQLite leaves the deleted rows readable in its free pages until they are reused.
-            session.execute(sa.text("PRAGMA secure_delete = ON"))
+        overwrite_what_is_deleted(store, session)
         deleted = session.execute(statement).rowcount
         session.commit()
     return deleted
