@@ -35,6 +35,7 @@ help:
 	@echo "  make nlu          see what the NLU understands of each message"
 	@echo "  make story ID=<conversation id>   print a conversation as a test story"
 	@echo "  make report [ARGS=\"--since 7d --csv FILE --nlu FILE\"]   what visitors asked that went unanswered"
+	@echo "  make dashboard [ARGS=\"--since 7d\"] [OPEN=1]   one page of figures from the conversations (var/dashboard.html)"
 	@echo "  make purge [DRY_RUN=1] [ARGS=\"--days N\"]   delete conversations idle longer than privacy/settings.yml says"
 	@echo "  make check-links  check every link in content/contact_data.yml"
 	@echo "  make score SET=tests/blind/dev.yml   ask a question set of the running assistant (make run) and score it"
@@ -123,6 +124,12 @@ story: | $(BIN)/.installed
 .PHONY: report check-links
 report: | $(BIN)/.installed
 	@$(PYTHON) -m scripts.report $(ARGS)
+
+# The staff's page of figures (docs/content.md): written to var/dashboard.html, its path printed;
+# OPEN=1 opens it in the browser (options: make dashboard ARGS="--help").
+.PHONY: dashboard
+dashboard: | $(BIN)/.installed
+	@$(PYTHON) -m scripts.dashboard $(if $(OPEN),--open) $(ARGS)
 
 check-links: | $(BIN)/.installed
 	@$(PYTHON) -m scripts.check_links $(ARGS)

@@ -38,7 +38,7 @@ from dataclasses import dataclass
 from datetime import datetime
 from itertools import takewhile
 from pathlib import Path
-from typing import IO, Iterable, Iterator, List, Optional, Sequence, Tuple
+from typing import IO, Iterable, Iterator, List, Optional, Sequence, Set, Tuple
 
 from ops.settings import TELEMETRY
 
@@ -175,25 +175,36 @@ def model_guess(parse_data: dict) -> Tuple[Optional[str], Optional[float]]:
 def unanswered_in(events: Sequence[Event], threshold: float) -> Iterator[Unanswered]:
     """The visitor's messages in one conversation's events that the assistant did not answer."""
     for index, event in enumerate(events):
-        if not isinstance(event, UserUttered) or not (event.text or "").strip():
-            continue
-        if event.text.startswith(INTENT_MESSAGE_PREFIX):
+        if not isinstance(event, UserUttered):
             continue
         replies = takewhile(lambda later: not isinstance(later, UserUttered), events[index + 1 :])
         actions = {later.action_name for later in replies if isinstance(later, ActionExecuted)}
-        guess, confidence = model_guess(event.parse_data)
-        if event.intent_name == DEFAULT_NLU_FALLBACK_INTENT_NAME or actions & FALLBACK_ACTIONS:
-            why = WENT_TO_FALLBACK
-        elif event.intent_name == USER_INTENT_OUT_OF_SCOPE:
-            why = OUT_OF_SCOPE
-        elif event.intent_name == UNKNOWN_FACT_INTENT:
-            why = NOT_IN_THE_FACTS
-        elif confidence is not None and confidence < threshold:
-            why = LOW_CONFIDENCE
-        else:
-            continue
-        text = " ".join(event.text.split())
-        yield Unanswered(text, event.timestamp, guess, confidence, why)
+        found = unanswered_message(
+            event.text or "", event.timestamp, event.intent_name, event.parse_data, actions, threshold
+        )
+        if found is not None:
+            yield found
+
+
+def unanswered_message(
+    text: str, timestamp: float, intent: Optional[str], parse_data: dict, actions: Set[str], threshold: float
+) -> Optional[Unanswered]:
+    """The message, if the assistant did not answer it; `actions` ran in reply, before the next
+    message. (scripts/dashboard.py reads the store's rows with it, without Rasa's events.)"""
+    if not text.strip() or text.startswith(INTENT_MESSAGE_PREFIX):
+        return None
+    guess, confidence = model_guess(parse_data)
+    if intent == DEFAULT_NLU_FALLBACK_INTENT_NAME or actions & FALLBACK_ACTIONS:
+        why = WENT_TO_FALLBACK
+    elif intent == USER_INTENT_OUT_OF_SCOPE:
+        why = OUT_OF_SCOPE
+    elif intent == UNKNOWN_FACT_INTENT:
+        why = NOT_IN_THE_FACTS
+    elif confidence is not None and confidence < threshold:
+        why = LOW_CONFIDENCE
+    else:
+        return None
+    return Unanswered(" ".join(text.split()), timestamp, guess, confidence, why)
 
 
 def normalised(text: str) -> str:
