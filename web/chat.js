@@ -20,6 +20,8 @@
   var ERASED_KEY = "cops_conversation_erased";
   // Time to read (and hear) the assistant's "deleted" before the page starts afresh.
   var ERASED_PAUSE_MS = 2500;
+  // The "Helpful" / "Not helpful" buttons under an answer send this intent (content/feedback.py).
+  var RATING_PAYLOAD = "/rate_answer";
 
   var ENGLISH = {
     skip: "Skip to the chat",
@@ -43,7 +45,8 @@
     region: "Chat with the COPS Office help assistant",
     log: "Conversation",
     box: "Your question",
-    send: "Send"
+    send: "Send",
+    rating: "Was this answer helpful?"
   };
   var SPANISH = {
     skip: "Ir al chat",
@@ -73,7 +76,8 @@
     region: "Chat con el asistente de ayuda de la Oficina COPS",
     log: "Conversación",
     box: "Su pregunta",
-    send: "Enviar"
+    send: "Enviar",
+    rating: "¿Le fue útil esta respuesta?"
   };
 
   function pageLanguage() {
@@ -200,6 +204,70 @@
     }
   }
 
+  /* The messages the widget shows, in order, as it keeps them in localStorage: it writes them there
+     before it draws them, each with the title of the button chosen under it (chosenReply), and reads
+     them back after a reload, so the choice it remembers is the one a reload shows. */
+  function shownMessages() {
+    var session;
+    try {
+      session = JSON.parse(localStorage.getItem(WIDGET_SESSION_KEY) || "{}");
+    } catch (error) {
+      return [];
+    }
+    return ((session && session.conversation) || []).filter(function (message) {
+      return message && !message.hidden;
+    });
+  }
+
+  function isRatingPair(message) {
+    var buttons = message.buttons || [];
+    return (
+      buttons.length > 0 &&
+      buttons.every(function (button) {
+        return typeof button.payload === "string" && button.payload.indexOf(RATING_PAYLOAD) === 0;
+      })
+    );
+  }
+
+  /* An answer's rating buttons: a group named by its question, each a toggle button. Once the
+     visitor has chosen, the choice stays marked (aria-pressed) and the pair is disabled, as a native
+     button would be (out of the Tab order, still read): the widget keeps the pair clickable, and each
+     click would store one more rating of the same answer. The widget draws one .rw-message per
+     message it does not hide, in order (its Messages component): that order pairs them with the
+     stored ones, and a pair is marked only when its titles are the stored message's. */
+  function markRatings(root) {
+    var stored = shownMessages();
+    var drawn = root.querySelectorAll(".rw-group-message > .rw-message:not(.rw-typing-indication)");
+    drawn.forEach(function (element, index) {
+      var message = stored[index];
+      var group = element.querySelector(".rw-replies");
+      if (!message || !group || !isRatingPair(message)) {
+        return;
+      }
+      var buttons = group.querySelectorAll("div.rw-reply");
+      var titles = message.buttons.map(function (button) {
+        return button.title;
+      });
+      var same =
+        buttons.length === titles.length &&
+        Array.prototype.every.call(buttons, function (button, position) {
+          return button.textContent === titles[position];
+        });
+      if (!same) {
+        return;
+      }
+      setOnce(group, "role", "group");
+      setOnce(group, "aria-label", words.rating);
+      var chosen = message.chosenReply;
+      buttons.forEach(function (button) {
+        setOnce(button, "aria-pressed", chosen && button.textContent === chosen ? "true" : "false");
+        if (chosen) {
+          setOnce(button, "aria-disabled", "true");
+        }
+      });
+    });
+  }
+
   /* The widget's quick-reply buttons are <div>s: make them reachable and usable by keyboard, and
      give the conversation, the text box and the send button names a screen reader can say. */
   function improve(root) {
@@ -210,9 +278,10 @@
       setOnce(message, "lang", languageOf(message.textContent || ""));
     });
     root.querySelectorAll("a").forEach(secureLink);
+    markRatings(root);
     root.querySelectorAll("div.rw-reply").forEach(function (reply) {
       setOnce(reply, "role", "button");
-      setOnce(reply, "tabindex", "0");
+      setOnce(reply, "tabindex", reply.getAttribute("aria-disabled") === "true" ? "-1" : "0");
     });
     root.querySelectorAll(".rw-messages-container").forEach(function (log) {
       setOnce(log, "role", "log");
@@ -250,6 +319,18 @@
       attributes: true,
       attributeFilter: ["href", "target", "rel"]
     });
+    // Before the widget's own handler (React's, on the document): a disabled button does nothing.
+    window.addEventListener(
+      "click",
+      function (event) {
+        var target = event.target;
+        if (target instanceof Element && target.closest('#rasaWebchatPro div.rw-reply[aria-disabled="true"]')) {
+          event.stopPropagation();
+          event.preventDefault();
+        }
+      },
+      true
+    );
     document.addEventListener("keydown", function (event) {
       var reply = event.target;
       if (!(reply instanceof HTMLElement) || !reply.matches("#rasaWebchatPro div.rw-reply")) {
