@@ -8,6 +8,7 @@ text. And what another web site cannot do: use the socket.io channel.
 """
 
 import json
+import re
 import sqlite3
 import subprocess
 import sys
@@ -19,6 +20,8 @@ from urllib.parse import urlsplit
 import pytest
 from conftest import ROOT, free_port, port_is_open
 from playwright.sync_api import expect, sync_playwright
+
+from content import contact_data
 
 CHROMIUM = "/usr/bin/chromium"
 CHROMIUM_ARGS = [
@@ -396,6 +399,137 @@ def test_topic_buttons_work_from_the_keyboard(visit):
     assert ring == "solid"
     visit.page.keyboard.press("Enter")
     visit.sees_answer("Here's how to reach the COPS Office")
+
+
+def rating_groups(visit, name: str = "Was this answer helpful?"):
+    return visit.widget.get_by_role("group", name=name)
+
+
+def contrast(element) -> float:
+    """The WCAG contrast ratio of an element's text colour on its background colour."""
+    colours = element.evaluate(
+        """(element) => [getComputedStyle(element).color, getComputedStyle(element).backgroundColor]
+            .map((colour) => colour.match(/[\\d.]+/g).slice(0, 3).map(Number))"""
+    )
+
+    def luminance(rgb) -> float:
+        linear = [c / 255 / 12.92 if c / 255 <= 0.03928 else ((c / 255 + 0.055) / 1.055) ** 2.4 for c in rgb]
+        return 0.2126 * linear[0] + 0.7152 * linear[1] + 0.0722 * linear[2]
+
+    lighter, darker = sorted((luminance(rgb) for rgb in colours), reverse=True)
+    return (lighter + 0.05) / (darker + 0.05)
+
+
+def press_tab_until_focused(visit, target, key: str, most: int) -> int:
+    """Presses `key` (Tab or Shift+Tab) until `target` has the focus; how many presses it took."""
+    for presses in range(1, most + 1):
+        visit.page.keyboard.press(key)
+        if target.evaluate("(element) => element === document.activeElement"):
+            return presses
+    pytest.fail(f"{most} presses of {key} never reached {target}")
+
+
+def stored_ratings(db: Path, sender_id: str, expected_user_events: int) -> list:
+    """(rating, rated answer) of each rating the conversation holds, from its user events."""
+    ratings = []
+    for event in user_events(db, sender_id, expected_user_events):
+        parsed = event.get("parse_data") or {}
+        if (parsed.get("intent") or {}).get("name") == "rate_answer":
+            entities = {entity["entity"]: entity["value"] for entity in parsed.get("entities") or []}
+            ratings.append((entities.get("rating"), entities.get("rated_answer")))
+    return ratings
+
+
+def test_a_visitor_rates_an_answer_not_helpful_with_the_keyboard_and_goes_on(visit, assistant):
+    """Under an answer, "Helpful" / "Not helpful" in a named group; reached and pressed with the
+    keyboard only, the choice is marked, stays in the history (also after a reload) and cannot be
+    made twice; the assistant offers other words or a person, and answers the next question."""
+    center = contact_data.load()
+    visit.open()
+    visit.sees_greeting()
+    visit.type("how do I call the COPS Office?")
+    visit.sees_answer("You can call the COPS Office Response Center")
+    expect(rating_groups(visit)).to_have_count(1)
+    group = rating_groups(visit).first
+    helpful = group.get_by_role("button", name="Helpful", exact=True)
+    not_helpful = group.get_by_role("button", name="Not helpful", exact=True)
+    for button in (helpful, not_helpful):
+        expect(button).to_be_visible()
+        expect(button).to_have_attribute("aria-pressed", "false")
+    # The group is the answer's own: its text and its buttons are one message.
+    expect(visit.answers("You can call the COPS Office Response Center").locator(".rw-replies")).to_have_attribute(
+        "role", "group"
+    )
+
+    # From the text box back to "Not helpful", past the next questions' buttons, then Enter.
+    visit.sees_answer("Related questions:")
+    visit.widget.locator("textarea.rw-new-message").focus()
+    press_tab_until_focused(visit, not_helpful, "Shift+Tab", most=8)
+    ring = not_helpful.evaluate("(element) => getComputedStyle(element).outlineStyle")
+    assert ring == "solid"
+    visit.page.keyboard.press("Enter")
+    expect(visit.questions("Not helpful")).to_have_count(1)
+    expect(not_helpful).to_have_attribute("aria-pressed", "true")
+    expect(helpful).to_have_attribute("aria-pressed", "false")
+    for button in (helpful, not_helpful):
+        expect(button).to_be_disabled()
+    # The choice shows by more than its name: ticked, and filled in a colour that reads well,
+    # unlike the other.
+    assert "\u2713" in not_helpful.evaluate("(element) => getComputedStyle(element, '::before').content")
+    assert contrast(not_helpful) >= 4.5
+    assert not_helpful.evaluate("(e) => getComputedStyle(e).backgroundColor") != helpful.evaluate(
+        "(e) => getComputedStyle(e).backgroundColor"
+    )
+
+    visit.sees_answer("ask your question again in other words")
+    person = visit.sees_answer("talk to a person")
+    expect(person).to_contain_text(center.phone)
+    expect(person).to_contain_text(center.email)
+
+    # A rated answer is rated once: its other button does nothing now (a click goes through to it
+    # all the same: the check Playwright makes before clicking is no visitor's).
+    helpful.click(force=True)
+    visit.type("when was the cops office created")
+    visit.sees_answer("1994")
+    sent_helpful = visit.widget.locator(".rw-client .rw-message-text").filter(has_text=re.compile("^Helpful$"))
+    expect(sent_helpful).to_have_count(0)
+    # The new answer has a pair of its own; the first stays in the history, still marked.
+    expect(rating_groups(visit)).to_have_count(2)
+    expect(rating_groups(visit).last.get_by_role("button", name="Helpful", exact=True)).to_have_attribute(
+        "aria-pressed", "false"
+    )
+    expect(not_helpful).to_have_attribute("aria-pressed", "true")
+    session = visit.session_id()
+
+    visit.page.reload()
+    expect(rating_groups(visit)).to_have_count(2)
+    expect(not_helpful).to_have_attribute("aria-pressed", "true")
+    expect(helpful).to_have_attribute("aria-pressed", "false")
+    expect(not_helpful).to_be_disabled()
+    expect(not_helpful).to_have_attribute("tabindex", "-1")
+    for button in rating_groups(visit).last.get_by_role("button").all():
+        expect(button).to_have_attribute("aria-pressed", "false")
+        expect(button).to_have_attribute("tabindex", "0")
+
+    # greet, the question, the rating, the next question: one rating, of the answer rated.
+    assert stored_ratings(assistant.db, session, expected_user_events=4) == [("not_helpful", "ask_phone")]
+
+
+def test_a_spanish_page_offers_the_rating_in_spanish(browser, assistant):
+    """The rating group and its buttons are named in the page's language, and the thanks comes in it."""
+    visit = Visit(browser, assistant, locale="es-MX")
+    try:
+        visit.open()
+        visit.sees_answer(SALUDO)
+        visit.type("¿cuál es el número de teléfono?")
+        group = rating_groups(visit, "¿Le fue útil esta respuesta?")
+        useful = group.get_by_role("button", name="Útil", exact=True)
+        expect(group.get_by_role("button", name="No fue útil", exact=True)).to_have_attribute("aria-pressed", "false")
+        useful.click()
+        expect(useful).to_have_attribute("aria-pressed", "true")
+        visit.sees_answer("Gracias por decírnoslo.")
+    finally:
+        visit.close()
 
 
 def test_a_server_parameter_pointing_elsewhere_is_ignored(visit):
