@@ -14,6 +14,7 @@ from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
 from content.contact_data import Link
+from content.feedback import HELPFUL, NOT_HELPFUL, RATING_INTENT, rating_of
 from content.formatting import ANSWERS, CONTACTS, CONVERSATION_ERASED, REPLIES, ReplyStyle, contact_values
 
 MAX_SUGGESTIONS = 3
@@ -44,16 +45,19 @@ def _latest_intent(tracker: Tracker) -> Optional[str]:
 def _answer(
     dispatcher: CollectingDispatcher, tracker: Tracker, template: str, intent: Optional[str], **extra: str
 ) -> None:
-    """Utters `template` filled in, answering `intent`, and, where the channel has buttons, the next
-    questions of its topic (after the last answer only, when the message asked several questions)."""
+    """Utters `template` filled in, answering `intent`, and, where the channel has buttons, the
+    visitor's rating of it (content/feedback.py) and the next questions of its topic (after the last
+    answer only, when the message asked several questions)."""
     style = _style(tracker)
     questions = tracker.latest_message.get(QUESTIONS) or []
     last = not questions or intent not in questions or intent == questions[-1]
-    related = ANSWERS.related(intent, RELATED_QUESTIONS) if last else []
+    related = style.question_buttons(ANSWERS.related(intent, RELATED_QUESTIONS) if last else [])
     dispatcher.utter_message(
         text=template.format(**contact_values(style), **extra),
-        buttons=style.question_buttons(related),
+        buttons=style.rating_buttons(intent) if intent in ANSWERS else [],
     )
+    if related:
+        dispatcher.utter_message(text=REPLIES.text("related_questions", style.language), buttons=related)
 
 
 class ContactAction(Action, ABC):
@@ -175,10 +179,13 @@ _ALL_LINKS = re.compile(r"\b(?:all|every|other|list|useful|more)\b", re.IGNORECA
 
 
 def _intent_answered_before(tracker: Tracker) -> Optional[str]:
-    """The intent of the answer given to the visitor's message before the latest one."""
+    """The intent of the answer given to the visitor's message before the latest one (a rating
+    of it in between is no message of the conversation's thread)."""
     seen_latest = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
+            if seen_latest and (event.get("parse_data") or {}).get("intent", {}).get("name") == RATING_INTENT:
+                continue
             if seen_latest:
                 return (event.get("parse_data") or {}).get("intent", {}).get("name")
             seen_latest = True
@@ -250,6 +257,27 @@ def _share_page(
         dispatcher.utter_message(
             text=REPLIES.text("more_info", style.language, **contact_values(style), link=style.link(link))
         )
+
+
+class ActionAcknowledgeRating(Action):
+    """A visitor rated an answer: thanks, and after "not helpful", the way on: other words, or a
+    person. The rating itself is the visitor's message, kept in the conversation."""
+
+    def name(self) -> Text:
+        return "action_acknowledge_rating"
+
+    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
+        style = _style(tracker)
+        rating = rating_of(tracker.latest_message, tracker.latest_message.get("text") or "")
+        if rating == HELPFUL:
+            dispatcher.utter_message(text=REPLIES.text("rated_helpful", style.language))
+        elif rating == NOT_HELPFUL:
+            dispatcher.utter_message(text=REPLIES.text("rated_not_helpful", style.language))
+            dispatcher.utter_message(text=REPLIES.text("person_offer", style.language, **contact_values(style)))
+        else:
+            # A client's own payload naming no rating: nothing is counted, and the visitor goes on.
+            dispatcher.utter_message(text=REPLIES.text("ask_rephrase", style.language))
+        return []
 
 
 class ActionReferToResponseCenter(Action):

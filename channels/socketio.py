@@ -7,9 +7,11 @@
   none within guard.REPLY_DEADLINE_S (it hangs), the Response Center's phone and e-mail. The message
   is still handled to the end, so the conversation keeps it and a late answer still arrives.
 - Once the visitor's conversation is erased, the widget is told, and deletes its own copy.
+- The "Helpful" / "Not helpful" buttons under an answer stay in the conversation's history: the
+  widget (rasa-webchat) hides "quick replies" once another message follows, but keeps "buttons".
 """
 
-from typing import Any, Awaitable, Callable, Dict, Text
+from typing import Any, Awaitable, Callable, Dict, List, Text
 
 from rasa.core.channels.channel import UserMessage
 from rasa.core.channels.socketio import SocketIOInput
@@ -18,11 +20,26 @@ from sanic import Blueprint
 from channels import guard, rasa_patches
 from channels.rasa_patches import CountingSocketIOOutput
 from channels.settings import allowed_origins
+from content.feedback import is_rating_payload
 from content.formatting import CONVERSATION_ERASED
 
 
 class WidgetOutput(CountingSocketIOOutput):
-    """Rasa's socket.io output, which also tells the widget when the conversation was erased."""
+    """Rasa's socket.io output, which also tells the widget when the conversation was erased, and
+    sends the rating buttons as buttons that stay."""
+
+    async def send_text_with_buttons(
+        self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
+    ) -> None:
+        if not buttons or not all(is_rating_payload(button.get("payload")) for button in buttons):
+            await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
+            return
+        # As Rasa's output does: each paragraph a message, the buttons under the last.
+        paragraphs = text.strip().split("\n\n") or [text]
+        for paragraph in paragraphs[:-1]:
+            await self._send_message(recipient_id, {"text": paragraph})
+        persistent = [{"title": button["title"], "payload": button["payload"]} for button in buttons]
+        await self._send_message(recipient_id, {"text": paragraphs[-1], "buttons": persistent})
 
     async def send_custom_json(self, recipient_id: Text, json_message: Dict[Text, Any], **kwargs: Any) -> None:
         if json_message.get(CONVERSATION_ERASED) is True:

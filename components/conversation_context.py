@@ -55,6 +55,7 @@ from components.understanding import (
     previous_turns,
 )
 from content import answers as content_answers
+from content.feedback import RATING_INTENT
 
 YEAR_ENTITY = "conference_year"
 TOPICS_FILE = "topics.json"
@@ -146,6 +147,16 @@ def _unanswered(probabilities: Dict[str, float], understood: str) -> Dict[str, f
     moved = dict(probabilities)
     moved[UNANSWERED] = moved.get(UNANSWERED, 0.0) + moved.pop(understood)
     return moved
+
+
+def _no_rating_if_it_asks(reading: Reading) -> Reading:
+    """Not normalised again, as in _unnamed_dropped: what the rating held is doubt. (The whole
+    message's reading is marked as asking whatever it says: its own words decide here.)"""
+    if RATING_INTENT not in reading.probabilities or not visitor_text.asks(reading.text):
+        return reading
+    return replace(
+        reading, probabilities={name: value for name, value in reading.probabilities.items() if name != RATING_INTENT}
+    )
 
 
 def _swapped(probabilities: Dict[str, float], giver: str, understood: str) -> Dict[str, float]:
@@ -243,10 +254,11 @@ class ConversationContext(GraphComponent):
             # after one that the classifier reads as a yes or a no is that reply.
             "confirmations": ["utter_ask_erase_conversation"],
             # Requests about the conversation itself, not about the subject of the last answer
-            # ("delete my conversation", "I typed my phone number by mistake, erase this chat"):
-            # read as the classifier reads the whole message, when it is at least `no_question`
-            # sure, not as a follow-up nor by a sentence of it.
-            "about_the_conversation": ["erase_conversation"],
+            # ("delete my conversation", "I typed my phone number by mistake, erase this chat"),
+            # and a rating of the last answer ("that didn't help"): read as the classifier reads
+            # the whole message, when it is at least `no_question` sure, not as a follow-up nor by
+            # a sentence of it.
+            "about_the_conversation": ["erase_conversation", "rate_answer"],
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
             "detail_giver_confidence": 0.05,
@@ -400,12 +412,16 @@ class ConversationContext(GraphComponent):
             readings: List[Reading] = message.get(READINGS) or []
             if not readings or text.startswith("/"):
                 continue  # a button's payload names its intent itself
+            # A rating of the answer says something of it: "was the conference helpful?" asks.
+            readings = [_no_rating_if_it_asks(reading) for reading in readings]
             decided = message.get(INTENT) or {}
             if confirming and decided.get("name") in CONFIRMATION_REPLIES:
                 continue  # "no, keep it" answers the question just asked: no correction of the answer before
             if (
                 decided.get("name") in self.config["about_the_conversation"]
                 and (decided.get("confidence") or 0.0) >= self.config["no_question"]
+                # ... unless it is a rating in the words of a question, which is read as one
+                and (decided.get("name") != RATING_INTENT or RATING_INTENT in readings[0].probabilities)
             ):
                 continue
             # components/not_a_question.py found no question in words (it is sure: 1.0); but

@@ -11,6 +11,7 @@ from rasa.shared.core.events import Restarted, SessionStarted, UserUtteranceReve
 from rasa.shared.core.trackers import DialogueStateTracker
 
 from content import answers as content_answers
+from content.feedback import RATING_INTENT
 
 # Keys of a message's data. READINGS is for the components only (never stored); QUESTIONS
 # is part of the NLU's output, read by components/every_question_policy.py and the actions.
@@ -81,7 +82,8 @@ class Turn:
 
 def previous_turns(tracker: Optional[DialogueStateTracker]) -> List[Turn]:
     """The visitor's last turns of this session, latest first, as the conversation kept them
-    (messages that the two-stage fallback took back are left out)."""
+    (messages that the two-stage fallback took back are left out, and ratings of an answer: "and
+    their hours?" after rating the phone's answer still asks of the phone's)."""
     if tracker is None:
         return []
     turns: List[Turn] = []
@@ -94,6 +96,8 @@ def previous_turns(tracker: Optional[DialogueStateTracker]) -> List[Turn]:
         elif isinstance(event, UserUttered):
             if taken_back:
                 taken_back -= 1
+                continue
+            if event.intent_name == RATING_INTENT:
                 continue
             turns.append(Turn(event.intent_name, event.text or ""))
             if len(turns) == LOOK_BACK_TURNS:

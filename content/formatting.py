@@ -4,7 +4,7 @@ clickable Markdown links for the web widget and REST clients, plain text for `ra
 from dataclasses import dataclass
 from typing import Dict, List, Optional
 
-from content import answers, contact_data, replies
+from content import answers, contact_data, feedback, replies
 from content.answers import Answers
 from content.contact_data import ContactData, Link, tel_uri
 from content.languages import DEFAULT_LANGUAGE, LANGUAGES, in_language
@@ -58,6 +58,15 @@ class ReplyStyle:
         if not self.buttons:
             return []
         return [{"title": ANSWERS.title(intent, self.language), "payload": f"/{intent}"} for intent in intents]
+
+    def rating_buttons(self, answer: str) -> List[Dict[str, str]]:
+        """ "Helpful" and "Not helpful" for the answer with this key (content/feedback.py)."""
+        if not self.buttons:
+            return []
+        return [
+            {"title": REPLIES.rating_title(rating, self.language), "payload": feedback.payload(rating, answer)}
+            for rating in feedback.RATINGS
+        ]
 
 
 def contact_values(style: ReplyStyle) -> Dict[str, str]:

@@ -8,6 +8,7 @@ from typing import Dict
 import yaml
 
 from content.answers import CONTACT_PLACEHOLDERS
+from content.feedback import RATINGS
 from content.languages import DEFAULT_LANGUAGE, in_language, texts
 
 REPLIES_FILE = Path(__file__).with_name("replies.yml")
@@ -26,6 +27,8 @@ class Replies:
     templates: Dict[str, Dict[str, str]]
     # language -> the last "did you mean" button's title
     none_of_these_titles: Dict[str, str]
+    # rating (content/feedback.py) -> language -> its button's title
+    rating_titles: Dict[str, Dict[str, str]]
 
     def template(self, key: str, language: str = DEFAULT_LANGUAGE) -> str:
         """The reply with its {placeholders}, to be filled in by the caller."""
@@ -37,6 +40,9 @@ class Replies:
     def none_of_these(self, language: str = DEFAULT_LANGUAGE) -> str:
         return in_language(self.none_of_these_titles, language)
 
+    def rating_title(self, rating: str, language: str = DEFAULT_LANGUAGE) -> str:
+        return in_language(self.rating_titles[rating], language)
+
 
 def load(path: Path = REPLIES_FILE) -> Replies:
     raw = yaml.safe_load(path.read_text(encoding="utf-8"))
@@ -46,7 +52,7 @@ def load(path: Path = REPLIES_FILE) -> Replies:
 
     if not isinstance(raw, dict):
         fail("(top level)", "must be a mapping")
-    for key in ("replies", "none_of_these"):
+    for key in ("replies", "none_of_these", "rating"):
         if key not in raw:
             fail(key, "is missing")
 
@@ -57,4 +63,10 @@ def load(path: Path = REPLIES_FILE) -> Replies:
                 if field is not None and field not in PLACEHOLDERS:
                     fail(f"replies.{key}.{language}", f"unknown placeholder {{{field}}}")
 
-    return Replies(templates=templates, none_of_these_titles=texts(raw["none_of_these"], "none_of_these", fail))
+    if not isinstance(raw["rating"], dict) or set(raw["rating"]) != set(RATINGS):
+        fail("rating", f"must give the title of each rating: {', '.join(RATINGS)}")
+    return Replies(
+        templates=templates,
+        none_of_these_titles=texts(raw["none_of_these"], "none_of_these", fail),
+        rating_titles={rating: texts(raw["rating"][rating], f"rating.{rating}", fail) for rating in RATINGS},
+    )

@@ -53,16 +53,50 @@ def only_message(messages: List[Dict]) -> Dict:
     return messages[0]
 
 
+def answer_of(messages: List[Dict]) -> Dict:
+    """The answer's own message: on channels with buttons, the next questions follow it."""
+    assert len(messages) in (1, 2), messages
+    if len(messages) == 2:
+        assert messages[1]["text"] == "Related questions:", messages
+    return messages[0]
+
+
+def next_questions(messages: List[Dict]) -> List[str]:
+    return [button["payload"] for button in messages[1]["buttons"]] if len(messages) == 2 else []
+
+
+def ratings(message: Dict) -> List[Dict]:
+    return [button for button in message["buttons"] if button["payload"].startswith("/rate_answer")]
+
+
 # --- contact answers ----------------------------------------------------------------------------
 
 
 def test_phone_on_the_web_is_a_clickable_number_with_next_questions():
     messages, events = run(actions.ActionGivePhone(), make_tracker("ask_phone", "socketio"))
-    message = only_message(messages)
+    message = answer_of(messages)
     assert events == []
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
     assert "COPS Office Response Center" in message["text"]
-    assert [button["payload"] for button in message["buttons"]] == ["/ask_email", "/ask_hours", "/ask_address"]
+    assert next_questions(messages) == ["/ask_email", "/ask_hours", "/ask_address"]
+
+
+@pytest.mark.parametrize("channel", ["socketio", "rest", "telegram"])
+def test_an_answer_can_be_rated_helpful_or_not_with_the_answer_it_rates(channel):
+    message = answer_of(run(actions.ActionGivePhone(), make_tracker("ask_phone", channel))[0])
+    assert ratings(message) == [
+        {"title": "Helpful", "payload": '/rate_answer{"rating": "helpful", "rated_answer": "ask_phone"}'},
+        {"title": "Not helpful", "payload": '/rate_answer{"rating": "not_helpful", "rated_answer": "ask_phone"}'},
+    ]
+
+
+def test_a_fact_is_rated_under_its_page_in_the_conversation_s_language():
+    tracker = make_tracker("conference_location", "socketio")
+    tracker.slots["language"] = "es"
+    messages = run(actions.ActionShareLink(), tracker)[0]
+    assert [button["title"] for button in ratings(messages[0])] == ["Útil", "No fue útil"]
+    assert '"rated_answer": "conference_location"' in ratings(messages[0])[0]["payload"]
+    assert messages[1]["text"] == "Preguntas relacionadas:" and len(messages[1]["buttons"]) == 3
 
 
 def test_phone_in_the_shell_is_plain_text_without_buttons():
@@ -74,19 +108,19 @@ def test_phone_in_the_shell_is_plain_text_without_buttons():
 
 
 def test_email_is_a_mailto_link_over_rest():
-    message = only_message(run(actions.ActionGiveEmail(), make_tracker("ask_email"))[0])
+    message = answer_of(run(actions.ActionGiveEmail(), make_tracker("ask_email"))[0])
     assert f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
 
 
 def test_feedback_goes_to_the_dispatch_editorial_board():
-    message = only_message(run(actions.ActionGiveFeedbackEmail(), make_tracker("ask_feedback_email", "cmdline"))[0])
+    message = answer_of(run(actions.ActionGiveFeedbackEmail(), make_tracker("ask_feedback_email", "cmdline"))[0])
     assert FEEDBACK_EMAIL in message["text"]
     assert "editorial board" in message["text"]
     assert EMAIL not in message["text"]
 
 
 def test_mailing_address_is_complete():
-    text = only_message(run(actions.ActionGiveAddress(), make_tracker("ask_address"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveAddress(), make_tracker("ask_address"))[0])["text"]
     for line in (
         "U.S. Department of Justice",
         "Office of Community Oriented Policing Services",
@@ -97,19 +131,19 @@ def test_mailing_address_is_complete():
 
 
 def test_all_the_ways_to_reach_the_office():
-    text = only_message(run(actions.ActionGiveContacts(), make_tracker("ask_contact", "cmdline"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveContacts(), make_tracker("ask_contact", "cmdline"))[0])["text"]
     for detail in (PHONE, EMAIL, FEEDBACK_EMAIL, "145 N Street, N.E.", HOME):
         assert detail in text
 
 
 def test_hours_say_when_and_where_to_call():
-    text = only_message(run(actions.ActionGiveHours(), make_tracker("ask_hours", "cmdline"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveHours(), make_tracker("ask_hours", "cmdline"))[0])["text"]
     assert "Monday to Friday, 9:00 a.m. to 5:00 p.m." in text
     assert PHONE in text
 
 
 def test_subscribe_points_to_the_subscribe_box_on_the_dispatch_pages():
-    text = only_message(run(actions.ActionGiveSubscribe(), make_tracker("ask_subscribe"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveSubscribe(), make_tracker("ask_subscribe"))[0])["text"]
     assert '"Subscribe" box' in text
     assert "(https://cops.usdoj.gov/html/dispatch/index.html)" in text
 
@@ -123,27 +157,27 @@ def topic(value: str) -> Dict:
 
 def test_link_for_a_named_topic():
     tracker = make_tracker("ask_link", "cmdline", entities=[topic("hiring")])
-    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), tracker)[0])["text"]
     assert "COPS Hiring Program (CHP): https://cops.usdoj.gov/chp" in text
     assert "nasro.org" not in text
 
 
 def test_sro_training_links_go_to_nasro_and_the_training_portal():
     tracker = make_tracker("ask_link", "cmdline", entities=[topic("sro_training")])
-    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), tracker)[0])["text"]
     assert "https://www.nasro.org" in text
     assert "https://copstrainingportal.org" in text
 
 
 def test_an_unconfirmed_link_gives_way_to_the_cops_home_page():
     tracker = make_tracker("ask_link", "rest", entities=[topic("school_safety")])
-    text = only_message(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), tracker)[0])["text"]
     assert f"({HOME})" in text
     assert "supportingsafeschools" not in text and "/svpp" not in text
 
 
 def test_links_without_a_topic_list_every_confirmed_page_clickably():
-    text = only_message(run(actions.ActionGiveLinks(), make_tracker("ask_link"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), make_tracker("ask_link"))[0])["text"]
     for url in (HOME, "https://cops.usdoj.gov/chp", "https://www.nasro.org", "https://copstrainingportal.org"):
         assert f"]({url})" in text
     assert "supportingsafeschools" not in text
@@ -163,18 +197,18 @@ def link_request_after(answered: str, text: str = "link pls") -> Tracker:
 
 
 def test_a_link_asked_right_after_an_answer_is_that_answer_s_page():
-    text = only_message(run(actions.ActionGiveLinks(), link_request_after("nasro_courses"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), link_request_after("nasro_courses"))[0])["text"]
     assert text.startswith("Here's where to find it:")
     assert "supervisors-management-course" in text and "cops.usdoj.gov/chp" not in text
 
 
 def test_a_link_asked_after_the_dispatch_answer_gives_the_article_it_names_too():
-    text = only_message(run(actions.ActionGiveLinks(), link_request_after("what_is_dispatch"))[0])["text"]
+    text = answer_of(run(actions.ActionGiveLinks(), link_request_after("what_is_dispatch"))[0])["text"]
     assert "dispatch/index.html" in text and "08-2019/nasro.html" in text
 
 
 def test_all_the_links_asked_after_an_answer_are_all_of_them():
-    text = only_message(run(actions.ActionGiveLinks(), link_request_after("nasro_courses", "all the links please"))[0])[
+    text = answer_of(run(actions.ActionGiveLinks(), link_request_after("nasro_courses", "all the links please"))[0])[
         "text"
     ]
     assert text.startswith("Here are the pages I can point you to:") and "cops.usdoj.gov/chp" in text
@@ -191,10 +225,11 @@ def test_all_the_links_asked_after_an_answer_are_all_of_them():
     ],
 )
 def test_a_fact_is_followed_by_its_page(intent, url):
-    message = only_message(run(actions.ActionShareLink(), make_tracker(intent))[0])
+    messages = run(actions.ActionShareLink(), make_tracker(intent))[0]
+    message = answer_of(messages)
     assert message["text"].startswith("More information: [")
     assert message["text"].endswith(f"]({url})")
-    assert len(message["buttons"]) == 3
+    assert len(next_questions(messages)) == 3
 
 
 def test_no_link_is_invented_for_an_intent_without_one():
@@ -299,14 +334,14 @@ def test_not_understood_twice_in_a_row_offers_the_response_center_itself():
 
 
 def test_a_person_gets_the_response_center_phone_hours_and_email():
-    message = only_message(run(actions.ActionGivePerson(), make_tracker("ask_person", "socketio"))[0])
+    message = answer_of(run(actions.ActionGivePerson(), make_tracker("ask_person", "socketio"))[0])
     assert "can't pass this chat to a person" in message["text"]
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
     assert HOURS in message["text"] and f"[{EMAIL}](mailto:{EMAIL})" in message["text"]
 
 
 def test_the_press_gets_public_affairs_not_the_response_center():
-    text = only_message(run(actions.ActionGivePress(), make_tracker("ask_press", "cmdline"))[0])["text"]
+    text = answer_of(run(actions.ActionGivePress(), make_tracker("ask_press", "cmdline"))[0])["text"]
     assert PRESS_EMAIL in text and PRESS_PHONE in text
     assert PHONE not in text
 
@@ -338,10 +373,12 @@ def two_questions_tracker(answered: List[str]) -> Tracker:
 
 
 def test_in_a_message_with_two_questions_only_the_last_answer_offers_next_questions():
-    first = only_message(run(actions.ActionGiveEmail(), two_questions_tracker([]))[0])
-    second = only_message(run(actions.ActionGivePhone(), two_questions_tracker(["action_give_email"]))[0])
-    assert EMAIL in first["text"] and first["buttons"] == []
-    assert PHONE in second["text"] and second["buttons"]
+    first = run(actions.ActionGiveEmail(), two_questions_tracker([]))[0]
+    second = run(actions.ActionGivePhone(), two_questions_tracker(["action_give_email"]))[0]
+    assert EMAIL in answer_of(first)["text"] and next_questions(first) == []
+    assert PHONE in answer_of(second)["text"] and next_questions(second)
+    # Each answer is rated on its own.
+    assert ratings(answer_of(first)) and ratings(answer_of(second))
 
 
 def test_the_link_follows_the_answer_just_given_not_the_message_intent():
@@ -359,16 +396,16 @@ def test_the_link_follows_the_answer_just_given_not_the_message_intent():
         {"event": "action", "name": "utter_what_is_nasro"},
     ]
     tracker = Tracker("visitor-1", {}, latest, events, False, None, {}, "utter_what_is_nasro")
-    message = only_message(run(actions.ActionShareLink(), tracker)[0])
+    message = answer_of(run(actions.ActionShareLink(), tracker)[0])
     assert message["text"].endswith("](https://www.nasro.org)")
 
 
 def test_a_conference_of_another_year_links_to_nasro_not_the_2019_article():
     tracker = make_tracker("conference_location")
     tracker.slots["conference_year"] = "2021"
-    assert only_message(run(actions.ActionShareLink(), tracker)[0])["text"].endswith("](https://www.nasro.org)")
+    assert answer_of(run(actions.ActionShareLink(), tracker)[0])["text"].endswith("](https://www.nasro.org)")
     tracker.slots["conference_year"] = "2019"
-    assert "08-2019/nasro.html" in only_message(run(actions.ActionShareLink(), tracker)[0])["text"]
+    assert "08-2019/nasro.html" in answer_of(run(actions.ActionShareLink(), tracker)[0])["text"]
 
 
 def test_out_of_scope_referral_gives_phone_and_email():
@@ -386,7 +423,8 @@ def test_a_conference_question_of_two_years_is_answered_for_each_with_its_page()
     texts = [message["text"] for message in dispatcher.messages]
     assert "2,100" in texts[0] and "08-2019/nasro" in texts[1]
     assert "1,100" in texts[2] and "nasro.org" in texts[3]
-    assert dispatcher.messages[-1]["buttons"], "the last answer offers what to ask next"
+    assert dispatcher.messages[-1]["text"] == "Related questions:", "the last answer offers what to ask next"
+    assert ratings(dispatcher.messages[-2]), "... and is rated"
 
 
 def test_a_conference_year_the_facts_do_not_cover_is_said_so_beside_the_one_they_do():
@@ -427,3 +465,56 @@ def test_only_the_widget_is_told_to_delete_its_own_copy(channel, tells_the_widge
     messages, _ = run(actions.ActionEraseConversation(), make_tracker("affirm", channel, text="yes"))
     signals = [message["custom"] for message in messages if message.get("custom")]
     assert signals == ([{"conversation_erased": True}] if tells_the_widget else [])
+
+
+# --- a visitor's rating of an answer ------------------------------------------------------------
+
+
+def rating_tracker(text: str, entities: Optional[List[Dict]] = None, language: Optional[str] = None) -> Tracker:
+    tracker = make_tracker("rate_answer", "socketio", text=text, entities=entities)
+    tracker.slots["language"] = language
+    return tracker
+
+
+def button_entities(rating: str) -> List[Dict]:
+    return [{"entity": "rating", "value": rating}, {"entity": "rated_answer", "value": "ask_phone"}]
+
+
+def test_helpful_is_thanked_for_and_nothing_else_changes():
+    text = '/rate_answer{"rating": "helpful", "rated_answer": "ask_phone"}'
+    messages, events = run(actions.ActionAcknowledgeRating(), rating_tracker(text, button_entities("helpful")))
+    assert only_message(messages)["text"] == "Thank you for letting us know."
+    assert events == []
+
+
+@pytest.mark.parametrize(
+    "text, entities",
+    [
+        ('/rate_answer{"rating": "not_helpful", "rated_answer": "ask_phone"}', button_entities("not_helpful")),
+        ("that didn't help me at all", None),
+        ("useless answer", None),
+    ],
+)
+def test_not_helpful_offers_other_words_or_a_person(text, entities):
+    messages, events = run(actions.ActionAcknowledgeRating(), rating_tracker(text, entities))
+    assert len(messages) == 2 and events == []
+    assert "ask your question again in other words" in messages[0]["text"]
+    assert f"[{PHONE}](tel:+18004216770)" in messages[1]["text"] and HOURS in messages[1]["text"]
+    assert f"[{EMAIL}](mailto:{EMAIL})" in messages[1]["text"]
+
+
+def test_a_rating_typed_in_spanish_is_answered_in_spanish():
+    messages, _ = run(actions.ActionAcknowledgeRating(), rating_tracker("no me sirvió", language="es"))
+    assert messages[0]["text"].startswith("Gracias por decírnoslo, y disculpe")
+    assert PHONE in messages[1]["text"]
+    messages, _ = run(actions.ActionAcknowledgeRating(), rating_tracker("me sirvió mucho", language="es"))
+    assert only_message(messages)["text"] == "Gracias por decírnoslo."
+
+
+def test_a_payload_naming_no_rating_is_not_thanked_for():
+    """A client can send any payload: it counts as no rating, and the visitor is asked to go on."""
+    text = '/rate_answer{"rating": "5 stars"}'
+    messages, _ = run(
+        actions.ActionAcknowledgeRating(), rating_tracker(text, [{"entity": "rating", "value": "5 stars"}])
+    )
+    assert only_message(messages)["text"].startswith("Sorry, I didn't quite get that.")

@@ -713,6 +713,38 @@ def test_a_request_to_erase_the_conversation_is_no_follow_up_of_the_answer_befor
     assert message.get("intent")["name"] == "erase_conversation"
 
 
+@pytest.mark.parametrize(
+    "text, rating",
+    [("that didn't help at all", True), ("Not helpful", True), ("was the conference helpful for officers", False)],
+)
+def test_a_rating_of_the_answer_is_a_statement_about_it_a_question_is_not(text, rating):
+    readings = [reading("whole", text, {"rate_answer": 0.7, "conference_overview": 0.3})]
+    message = message_with(text, "rate_answer", 0.7, readings)
+    conference_context({}, TOPICS).process([message], asked_to_erase_after_the_phone("action_give_phone"))
+    assert (message.get("intent")["name"] == "rate_answer") is rating
+
+
+def test_a_follow_up_after_a_rating_asks_of_the_answer_the_rating_was_about():
+    rated = UserUttered(
+        '/rate_answer{"rating": "helpful", "rated_answer": "conference_location"}',
+        {"name": "rate_answer", "confidence": 1.0},
+    )
+    turns = previous_turns(
+        DialogueStateTracker.from_events(
+            "visitor",
+            [
+                UserUttered("where was the nasro conference", {"name": "conference_location", "confidence": 0.9}),
+                ActionExecuted("utter_conference_location"),
+                ActionExecuted("action_listen"),
+                rated,
+                ActionExecuted("action_acknowledge_rating"),
+                ActionExecuted("action_listen"),
+            ],
+        )
+    )
+    assert [turn.intent for turn in turns] == ["conference_location"]
+
+
 def test_and_another_year_asks_the_same_of_that_year():
     text = "and in 2021?"
     message = understood(

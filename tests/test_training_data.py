@@ -30,6 +30,7 @@ BASICS = {
     "self_harm",
     "unknown_fact",
     "not_a_question",
+    "rate_answer",
     "other_language",
     "switch_language",
     "erase_conversation",
