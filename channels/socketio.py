@@ -7,8 +7,11 @@
   none within guard.REPLY_DEADLINE_S (it hangs), the Response Center's phone and e-mail. The message
   is still handled to the end, so the conversation keeps it and a late answer still arrives.
 - Once the visitor's conversation is erased, the widget is told, and deletes its own copy.
-- The "Helpful" / "Not helpful" buttons under an answer stay in the conversation's history: the
-  widget (rasa-webchat) hides "quick replies" once another message follows, but keeps "buttons".
+- The "Helpful" / "Not helpful" buttons under an answer, and the related questions after it, stay
+  in the conversation's history: the widget (rasa-webchat) hides "quick replies" once another
+  message follows, but keeps "buttons". (A "did you mean" stays quick replies: its suggestions
+  answer that one message.) A choice made later is no harm: a rated pair is disabled (web/chat.js),
+  and a related question is a question like any other.
 """
 
 from typing import Any, Awaitable, Callable, Dict, List, Text
@@ -21,17 +24,21 @@ from channels import guard, rasa_patches
 from channels.rasa_patches import CountingSocketIOOutput
 from channels.settings import allowed_origins
 from content.feedback import is_rating_payload
-from content.formatting import CONVERSATION_ERASED
+from content.formatting import CONVERSATION_ERASED, REPLIES
+
+# The text above the related questions, in each language (content/replies.yml).
+RELATED_QUESTIONS_LABELS = set(REPLIES.templates["related_questions"].values())
 
 
 class WidgetOutput(CountingSocketIOOutput):
     """Rasa's socket.io output, which also tells the widget when the conversation was erased, and
-    sends the rating buttons as buttons that stay."""
+    sends the buttons of a rating and of the related questions as buttons that stay."""
 
     async def send_text_with_buttons(
         self, recipient_id: Text, text: Text, buttons: List[Dict[Text, Any]], **kwargs: Any
     ) -> None:
-        if not buttons or not all(is_rating_payload(button.get("payload")) for button in buttons):
+        rating = bool(buttons) and all(is_rating_payload(button.get("payload")) for button in buttons)
+        if not rating and text.strip() not in RELATED_QUESTIONS_LABELS:
             await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
             return
         # As Rasa's output does: each paragraph a message, the buttons under the last.

@@ -161,12 +161,15 @@ def test_a_visitor_asks_by_button_and_by_typing(visit):
     expect(visit.questions("Contact the COPS Office")).to_be_visible()
     contacts = visit.sees_answer("Here's how to reach the COPS Office")
     expect(contacts).to_contain_text(PHONE)
+    # The answer is whole once its related questions have come.
+    expect(visit.answers("Related questions:")).to_have_count(1)
 
     visit.type("how do I call the COPS Office?")
     phone_answer = visit.sees_answer("You can call the COPS Office Response Center")
     expect(phone_answer).to_contain_text(PHONE)
     # The answer's follow-up questions are offered as buttons.
-    expect(phone_answer.locator(".rw-reply").first).to_be_visible()
+    expect(visit.answers("Related questions:")).to_have_count(2)
+    expect(visit.answers("Related questions:").last.locator(".rw-reply").first).to_be_visible()
 
     # The links in the answers open in a new tab, without a handle on this page.
     links = visit.widget.locator(".rw-response a")
@@ -499,6 +502,10 @@ def test_a_visitor_rates_an_answer_not_helpful_with_the_keyboard_and_goes_on(vis
         "aria-pressed", "false"
     )
     expect(not_helpful).to_have_attribute("aria-pressed", "true")
+    # The first answer's related questions keep their buttons too: no heading is left alone.
+    related = visit.answers("Related questions:")
+    expect(related).to_have_count(2)
+    expect(related.first.locator(".rw-reply")).to_have_count(3)
     session = visit.session_id()
 
     visit.page.reload()
