@@ -19,6 +19,9 @@ REPLIES: Replies = replies.load()
 MARKDOWN_CHANNELS = {"rest", "socketio", "callback"}
 # `rasa shell` would turn buttons into a menu; it gets plain text.
 PLAIN_TEXT_CHANNELS = {"cmdline"}
+# Rasa writes buttons out as numbered lines of text ("1: title (payload)") on these: a question
+# reads well enough that way, a rating's payload does not, and the visitor can type one instead.
+BUTTONS_AS_TEXT_CHANNELS = {"twilio", "webexteams"}
 # The web widget keeps its own copy of the conversation in the visitor's browser: once the
 # conversation is erased, the socket.io channel sends it this event (channels/socketio.py), and the
 # page (web/chat.js) deletes that copy too.
@@ -32,6 +35,7 @@ class ReplyStyle:
     markdown: bool
     buttons: bool
     language: str = DEFAULT_LANGUAGE
+    rating_buttons_shown: bool = True
 
     @classmethod
     def for_channel(cls, channel: str, language: Optional[str] = None) -> "ReplyStyle":
@@ -39,6 +43,7 @@ class ReplyStyle:
             markdown=channel in MARKDOWN_CHANNELS,
             buttons=channel not in PLAIN_TEXT_CHANNELS,
             language=language if language in LANGUAGES else DEFAULT_LANGUAGE,
+            rating_buttons_shown=channel not in PLAIN_TEXT_CHANNELS | BUTTONS_AS_TEXT_CHANNELS,
         )
 
     def link(self, link: Link) -> str:
@@ -61,7 +66,7 @@ class ReplyStyle:
 
     def rating_buttons(self, answer: str) -> List[Dict[str, str]]:
         """ "Helpful" and "Not helpful" for the answer with this key (content/feedback.py)."""
-        if not self.buttons:
+        if not self.rating_buttons_shown:
             return []
         return [
             {"title": REPLIES.rating_title(rating, self.language), "payload": feedback.payload(rating, answer)}

@@ -81,6 +81,11 @@ def test_phone_on_the_web_is_a_clickable_number_with_next_questions():
     assert next_questions(messages) == ["/ask_email", "/ask_hours", "/ask_address"]
 
 
+@pytest.mark.parametrize("channel", ["twilio", "cmdline"])
+def test_no_rating_buttons_where_buttons_would_be_lines_of_text_or_a_menu(channel):
+    assert ratings(answer_of(run(actions.ActionGivePhone(), make_tracker("ask_phone", channel))[0])) == []
+
+
 @pytest.mark.parametrize("channel", ["socketio", "rest", "telegram"])
 def test_an_answer_can_be_rated_helpful_or_not_with_the_answer_it_rates(channel):
     message = answer_of(run(actions.ActionGivePhone(), make_tracker("ask_phone", channel))[0])
