@@ -29,7 +29,6 @@ import argparse
 import base64
 import html
 import io
-import json
 import os
 import sys
 import warnings
@@ -49,21 +48,16 @@ os.environ["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
 import sqlalchemy
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME, INTENT_MESSAGE_PREFIX
 from rasa.shared.core.constants import ACTION_DEFAULT_FALLBACK_NAME, USER_INTENT_OUT_OF_SCOPE
+from sqlalchemy.dialects import postgresql
 
-from components.safety import CRISIS, EMERGENCY
 from content.answers import Answers
 from content.answers import load as load_answers
+from content.feedback import HELPFUL, NOT_HELPFUL, RATING_INTENT, rated_answer_of, rating_of
 from ops.tracker_store import apply_tracker_store_defaults, open_tracker_store
 from scripts import report
 
 ROOT = Path(__file__).resolve().parent.parent
 DEFAULT_OUT = ROOT / "var" / "dashboard.html"
-
-# A visitor's rating of an answer (the widget's buttons send it as a payload).
-RATING_INTENT = "rate_answer"
-RATING_ENTITY = "rating"
-RATED_ANSWER_ENTITY = "rated_answer"
-HELPFUL, NOT_HELPFUL = "helpful", "not_helpful"
 
 ANSWERED = "answered"
 DID_YOU_MEAN = '"did you mean ...?"'
@@ -81,7 +75,10 @@ MEANING = {
     NOT_IN_THE_FACTS: 'a question on its topics that the facts do not answer ("I don\'t have that information")',
     EMERGENCIES: "someone in danger or in crisis: sent to 911 (and the 988 Lifeline)",
 }
-SAFETY_INTENTS = {EMERGENCY, CRISIS}
+# What components/safety.py's verdicts (emergency, self_harm) get first (data/rules.yml), and only they.
+EMERGENCY_ANSWER = "utter_emergency"
+# The only actions the figures look at: the rest of a reply's rows are left in the database.
+ACTIONS_READ = report.FALLBACK_ACTIONS | {ACTION_DEFAULT_FALLBACK_NAME, EMERGENCY_ANSWER}
 NOT_UNDERSTOOD = {DEFAULT_NLU_FALLBACK_INTENT_NAME, USER_INTENT_OUT_OF_SCOPE}
 CONFIDENCE_BINS = 10
 MOST_RATED = 15
@@ -111,7 +108,7 @@ class Turn:
         return self.intent == RATING_INTENT
 
     def category(self) -> str:
-        if self.intent in SAFETY_INTENTS:
+        if EMERGENCY_ANSWER in self.actions:
             return EMERGENCIES
         # The two-stage fallback gives up by forgetting the message (a rewind); it also rewinds a
         # message that clarified, but that one has an intent of its own.
@@ -196,14 +193,17 @@ class Reader:
         self.figures = Figures()
         self.conversations: Dict[str, Conversation] = {}
 
-    def row(self, sender: str, kind: str, timestamp: float, intent: Optional[str], action: Optional[str], data) -> None:
+    def row(
+        self, sender: str, kind: str, timestamp: float, intent: Optional[str], action: Optional[str], *message
+    ) -> None:
+        """One row of stored_rows: for a message, its text and parse data follow."""
         conversation = self.conversations.get(sender)
         if conversation is None:
             conversation = self.conversations[sender] = Conversation()
         if kind == "user":
             before = conversation.turn
             self._close_turn(conversation)
-            self._open_turn(sender, conversation, before, timestamp, intent, json.loads(data))
+            self._open_turn(sender, conversation, before, timestamp, intent, *message)
         elif conversation.turn is None:
             return
         elif kind == "action" and action:
@@ -233,16 +233,21 @@ class Reader:
         return f"[button] {title or question.text}"
 
     def _open_turn(
-        self, sender: str, conversation: Conversation, before: Optional[Turn], timestamp: float, intent, data: dict
+        self,
+        sender: str,
+        conversation: Conversation,
+        before: Optional[Turn],
+        timestamp: float,
+        intent: Optional[str],
+        text: Optional[str],
+        parse_data: dict,
     ) -> None:
-        parse_data = data.get("parse_data") or {}
-        text = data.get("text") or ""
-        intent = intent or (parse_data.get("intent") or {}).get("name")
+        text = text or ""
         turn = Turn(text, intent, parse_data, timestamp)
         turn.replay = before is not None and before.reverted and (before.text, before.intent) == (text, intent)
         conversation.turn = turn
         if turn.rating:
-            self._rating(conversation, parse_data)
+            self._rating(conversation, turn)
             return
         day = self.figures.days.setdefault(datetime.fromtimestamp(timestamp).date(), Day())
         day.conversations.add(sender)
@@ -283,13 +288,14 @@ class Reader:
             self.figures.categories[conversation.category] += 1
         conversation.message = conversation.category = None
 
-    def _rating(self, conversation: Conversation, parse_data: dict) -> None:
-        entities = {entity.get("entity"): entity.get("value") for entity in parse_data.get("entities") or []}
-        answer, rating = entities.get(RATED_ANSWER_ENTITY), entities.get(RATING_ENTITY)
-        if not isinstance(answer, str) or answer not in self.answers or rating not in (HELPFUL, NOT_HELPFUL):
+    def _rating(self, conversation: Conversation, turn: Turn) -> None:
+        question = conversation.question
+        # A rating typed in words names no answer: it rates the one its question got.
+        answer = rated_answer_of(turn.parse_data) or (question.intent if question is not None else None)
+        rating = rating_of(turn.parse_data, turn.text)
+        if answer not in self.answers or rating not in (HELPFUL, NOT_HELPFUL):
             self.figures.ignored_ratings += 1
             return
-        question = conversation.question
         conversation.ratings[(answer, id(question))] = (rating, question)
 
 
@@ -298,27 +304,78 @@ def worst(*categories: str) -> str:
 
 
 def stored_rows(engine: sqlalchemy.engine.Engine, table: sqlalchemy.Table, since: Optional[float]) -> Iterator[tuple]:
-    """The rows the figures need, in the order they were stored; a message's data only."""
+    """The rows the figures need, in the order they were stored: (sender, type, timestamp, intent,
+    action), and for a message its text and what the figures read of its parse data.
+
+    The database reads each message's JSON once and sends back a few fields: parsing 100,000
+    conversations' messages whole in Python took longer than the 30 s the dashboard may take.
+    """
     columns = table.c
-    query = (
+    rows = sqlalchemy.or_(
+        columns.type_name.in_(("user", "rewind")),
+        sqlalchemy.and_(columns.type_name == "action", columns.action_name.in_(sorted(ACTIONS_READ))),
+    )
+    if since is not None:
+        rows = sqlalchemy.and_(rows, columns.timestamp >= since)
+    if engine.dialect.name == "postgresql":
+        # The column is text: jsonb parses it once for all the fields below.
+        document = sqlalchemy.cast(columns.data, postgresql.JSONB)
+    else:
+        document = sqlalchemy.type_coerce(columns.data, sqlalchemy.JSON)
+    # OFFSET 0 keeps the database from parsing the document once per field.
+    stored = (
         sqlalchemy.select(
+            columns.id,
             columns.sender_id,
             columns.type_name,
             columns.timestamp,
             columns.intent_name,
             columns.action_name,
-            sqlalchemy.case((columns.type_name == "user", columns.data)),
+            sqlalchemy.case((columns.type_name == "user", document)).label("document"),
         )
-        .where(columns.type_name.in_(("user", "action", "rewind")))
-        .order_by(columns.id)
+        .where(rows)
+        .offset(0)
+        .subquery()
     )
-    if since is not None:
-        query = query.where(columns.timestamp >= since)
+    json = postgresql.JSONB if engine.dialect.name == "postgresql" else sqlalchemy.JSON
+    message = sqlalchemy.type_coerce(stored.c.document, json)
+    # model_guess reads the ranking until an intent other than nlu_fallback: the FallbackClassifier
+    # puts nlu_fallback first, once, so the first two ranked are all it can need.
+    ranked = [
+        message[("parse_data", "intent_ranking", place, field)] for place in (0, 1) for field in ("name", "confidence")
+    ]
+    query = sqlalchemy.select(
+        stored.c.sender_id,
+        stored.c.type_name,
+        stored.c.timestamp,
+        stored.c.intent_name,
+        stored.c.action_name,
+        message["text"].as_string(),
+        message[("parse_data", "intent", "confidence")].as_float(),
+        ranked[0].as_string(),
+        ranked[1].as_float(),
+        ranked[2].as_string(),
+        ranked[3].as_float(),
+        sqlalchemy.case((stored.c.intent_name == RATING_INTENT, message[("parse_data", "entities")])),
+    ).order_by(stored.c.id)
     with engine.connect() as connection:
         # A server-side cursor on PostgreSQL: the rows of 100,000 conversations never sit in memory at once.
         result = connection.execution_options(stream_results=True).execute(query)
-        for rows in result.partitions(10_000):
-            yield from rows
+        for rows_read in result.partitions(10_000):
+            for sender, kind, timestamp, intent, action, text, confidence, *ranking, entities in rows_read:
+                if kind != "user":
+                    yield sender, kind, timestamp, intent, action
+                    continue
+                first, second = (
+                    {"name": ranking[0], "confidence": ranking[1]},
+                    {"name": ranking[2], "confidence": ranking[3]},
+                )
+                parse_data = {
+                    "intent": {"name": intent, "confidence": confidence},
+                    "intent_ranking": [entry for entry in (first, second) if entry["name"]],
+                    "entities": entities or [],
+                }
+                yield sender, kind, timestamp, intent, action, text, parse_data
 
 
 def read(store, answers: Answers, threshold: float, since: Optional[float]) -> Figures:
@@ -531,7 +588,7 @@ table { border-collapse: collapse; margin: 0.5rem 0 1rem; width: 100%; }
 caption { text-align: left; font-weight: bold; padding: 0.3rem 0; }
 th, td { border: 1px solid #b0b8c4; padding: 0.3rem 0.5rem; text-align: left; vertical-align: top; }
 th { background: #e8edf3; }
-td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; }
+td.n, th.n { text-align: right; font-variant-numeric: tabular-nums; white-space: nowrap; }
 tbody tr:nth-child(even) { background: #f5f7fa; }
 td ul { margin: 0; padding-left: 1.1rem; }
 td p { margin: 0; }
@@ -559,7 +616,7 @@ def page(figures: Figures, answers: Answers, threshold: float, period: str, stor
         ("confidence-section", "How sure the model was", confidence(figures, threshold)),
     ]
     body = "\n".join(
-        f'<section aria-labelledby="{name}"><h2 id="{name}">{escaped(title)}</h2>\n{content}</section>'
+        f'<section id="{name}" aria-labelledby="{name}-title"><h2 id="{name}-title">{escaped(title)}</h2>\n{content}</section>'
         for name, title, content in sections
     )
     return f"""<!DOCTYPE html>
