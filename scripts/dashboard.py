@@ -15,7 +15,8 @@ category of their own, but a click that makes the assistant give up (the "Someth
 after "did you mean ...?") counts against the message typed before it. When a visitor answers
 "did you mean ...?" in other words, Rasa stores that message a second time (its two-stage fallback
 replays it): it is counted once. Ratings are not messages: a rating counts for the answer it names
-(when content/answers.yml has it; clients can send anything) and for the message before it.
+(a rating typed in words: the answer its question got), when content/answers.yml has it (clients
+can send anything), with the message or click before it as its question.
 
 Reads the tracker store endpoints.yml names (SQLite in var/ unless the TRACKER_STORE_* environment
 variables choose another: ops/tracker_store.py), its rows directly with SQL: Rasa's own reading
@@ -47,7 +48,11 @@ os.environ["SQLALCHEMY_SILENCE_UBER_WARNING"] = "1"
 
 import sqlalchemy
 from rasa.shared.constants import DEFAULT_NLU_FALLBACK_INTENT_NAME, INTENT_MESSAGE_PREFIX
-from rasa.shared.core.constants import ACTION_DEFAULT_FALLBACK_NAME, USER_INTENT_OUT_OF_SCOPE
+from rasa.shared.core.constants import (
+    ACTION_DEFAULT_FALLBACK_NAME,
+    ACTION_TWO_STAGE_FALLBACK_NAME,
+    USER_INTENT_OUT_OF_SCOPE,
+)
 from sqlalchemy.dialects import postgresql
 
 from content.answers import Answers
@@ -78,7 +83,11 @@ MEANING = {
 # What components/safety.py's verdicts (emergency, self_harm) get first (data/rules.yml), and only they.
 EMERGENCY_ANSWER = "utter_emergency"
 # The only actions the figures look at: the rest of a reply's rows are left in the database.
-ACTIONS_READ = report.FALLBACK_ACTIONS | {ACTION_DEFAULT_FALLBACK_NAME, EMERGENCY_ANSWER}
+ACTIONS_READ = report.FALLBACK_ACTIONS | {
+    ACTION_DEFAULT_FALLBACK_NAME,
+    ACTION_TWO_STAGE_FALLBACK_NAME,
+    EMERGENCY_ANSWER,
+}
 NOT_UNDERSTOOD = {DEFAULT_NLU_FALLBACK_INTENT_NAME, USER_INTENT_OUT_OF_SCOPE}
 CONFIDENCE_BINS = 10
 MOST_RATED = 15
@@ -106,6 +115,12 @@ class Turn:
     @property
     def rating(self) -> bool:
         return self.intent == RATING_INTENT
+
+    @property
+    def clarified(self) -> bool:
+        """Whether the two-stage fallback took this message as the visitor's answer to "did you
+        mean ...?" and replays it (a give-up rewinds too, but a message it did not understand)."""
+        return self.reverted and ACTION_TWO_STAGE_FALLBACK_NAME in self.actions and self.intent not in NOT_UNDERSTOOD
 
     def category(self) -> str:
         if EMERGENCY_ANSWER in self.actions:
@@ -244,7 +259,7 @@ class Reader:
     ) -> None:
         text = text or ""
         turn = Turn(text, intent, parse_data, timestamp)
-        turn.replay = before is not None and before.reverted and (before.text, before.intent) == (text, intent)
+        turn.replay = before is not None and before.clarified and (before.text, before.intent) == (text, intent)
         conversation.turn = turn
         if turn.rating:
             self._rating(conversation, turn)
@@ -263,19 +278,21 @@ class Reader:
 
     def _close_turn(self, conversation: Conversation) -> None:
         turn, conversation.turn = conversation.turn, None
-        if turn is None or turn.rating:
+        if turn is None:
+            return
+        # make report's rule, on every message it reads (a replay too: make report counts it again).
+        unanswered = report.unanswered_message(
+            turn.text, turn.timestamp, turn.intent, turn.parse_data, turn.actions, self.threshold
+        )
+        if unanswered is not None:
+            self.figures.unanswered.append(unanswered)
+        if turn.rating:
             return
         if not turn.typed:
             # "Something else" after "did you mean ...?" can make the assistant give up on the message.
             if conversation.category is not None and turn.category() == GIVEN_UP:
                 conversation.category = worst(conversation.category, GIVEN_UP)
             return
-        # make report's rule, on the same turn (a replay too: make report counts it again).
-        unanswered = report.unanswered_message(
-            turn.text, turn.timestamp, turn.intent, turn.parse_data, turn.actions, self.threshold
-        )
-        if unanswered is not None:
-            self.figures.unanswered.append(unanswered)
         if turn.replay:
             return
         _, confidence = report.model_guess(turn.parse_data)
@@ -453,7 +470,7 @@ def per_day(figures: Figures) -> str:
         step = max(1, len(days) // 12)
         axis.set_xticks(list(positions)[::step])
         axis.set_xticklabels([row[0] for row in rows][::step], rotation=30, ha="right")
-        axis.legend()
+        axis.legend(ncol=2, loc="lower left", bbox_to_anchor=(0, 1), frameon=False)
 
     header = ["day", "conversations", "messages typed", "button clicks"]
     return chart(draw, caption) + table("per-day", caption, header, rows, numbers=(1, 2, 3))

@@ -57,7 +57,7 @@ def without_make_flags() -> dict:
 @pytest.fixture(scope="module")
 def dashboard(assistant, tmp_path_factory):
     """The conversations held, then `make dashboard OPEN=1` on them: (the page, what it printed,
-    what the browser was asked to open)."""
+    what the browser was asked to open, the --since date before the conversations)."""
     since = next_second()
     for visit in VISITS:
         sender = f"dashboard-{uuid.uuid4()}"
@@ -85,13 +85,13 @@ def dashboard(assistant, tmp_path_factory):
     deadline = time.monotonic() + 10
     while not opened.exists() and time.monotonic() < deadline:
         time.sleep(0.1)
-    return page, made.stdout, opened.read_text() if opened.exists() else None
+    return page, made.stdout, opened.read_text() if opened.exists() else None, since
 
 
 @pytest.fixture(scope="module")
 def shown(dashboard):
     """The page in Chromium, as a visitor of it sees it."""
-    page_path, _, _ = dashboard
+    page_path = dashboard[0]
     if not Path(CHROMIUM).exists():
         pytest.fail(f"{CHROMIUM} is missing: `make test` installs Debian's chromium (never a downloaded browser)")
     with sync_playwright() as playwright:
@@ -118,7 +118,7 @@ def rows(page, table: str) -> list:
 
 
 def test_make_dashboard_prints_the_page_s_path_and_opens_it(dashboard):
-    page, printed, opened = dashboard
+    page, printed, opened, _ = dashboard
     typed = sum(1 for visit in VISITS for _, category in visit if category)
     assert printed.splitlines()[-2].endswith(f": {len(VISITS)} conversations, {typed} messages typed")
     assert printed.splitlines()[-1] == str(page)
@@ -155,7 +155,7 @@ def test_the_answers_rated_not_helpful_come_first_with_the_question_before(shown
 
 
 def test_the_unanswered_questions_are_make_report_s(shown, assistant, dashboard):
-    since = dashboard[1].splitlines()[-2].split(": ")[0].removeprefix("Since ")
+    since = dashboard[3]
     reported = subprocess.run(
         [sys.executable, "-m", "scripts.report", "--endpoints", str(assistant.endpoints), "--since", since],
         cwd=ROOT,
