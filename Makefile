@@ -26,7 +26,8 @@ MIN_HOLDOUT_F1 := 0.90
 # The fast tier: no server of the project's, no model (make test-unit, under a minute).
 UNIT_TESTS := tests/test_actions.py tests/test_components.py tests/test_contact_data.py tests/test_training_data.py \
 	tests/test_content_change.py tests/test_check_links.py tests/test_channels.py tests/test_rasa_patches.py \
-	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py tests/test_spanish.py tests/test_privacy.py
+	tests/test_settings.py tests/test_layers.py tests/test_supervisor.py tests/test_spanish.py tests/test_privacy.py \
+	tests/test_dashboard_figures.py
 
 help:
 	@echo "Visitors and staff:"
