@@ -475,6 +475,8 @@ class ConversationContext(GraphComponent):
             whole.top()["name"] in ACKNOWLEDGMENTS
             and whole.top()["confidence"] >= self.config["no_question"]
             and not visitor_text.refers_back(normalized)
+            # "hasta cuando estuvo?" after the director reads like "hasta luego", but asks.
+            and not visitor_text.asks(text)
         )
         follow_up = (
             leans

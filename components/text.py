@@ -292,9 +292,23 @@ def without_courtesies(text: str) -> str:
 _PREFACE = re.compile(r"^[^:?.!]{1,40}:\s+")
 
 
+# A question in Spanish, folded, often without its question marks ("hasta cuando estuvo",
+# "me pueden dar el correo"): its first words ask.
+_PREGUNTA = re.compile(
+    r"^(?:(?:hola|buenas|oye|y|pero|tambien|por favor|porfa|disculpe|perdon)[,!\s]+)*"
+    r"(?:que|cual|cuales|cuando|cuanto|cuanta|cuantos|cuantas|donde|adonde|quien|quienes|como|"
+    r"por que|para que|hasta cuando|desde cuando|me (?:puede|pueden|podria|podrian|da|dan)|"
+    r"puedo|podria|necesito|quiero saber|quisiera saber|dime|digame|expliqueme|busco)\b"
+)
+
+
 def _asks(sentence: str, ends_with_question_mark: bool) -> bool:
     stripped = _PREFACE.sub("", sentence.strip(" ,.-\"'"), count=1)
-    return ends_with_question_mark or bool(_QUESTION_START.match(stripped) or _REQUEST.search(stripped))
+    return (
+        ends_with_question_mark
+        or bool(_QUESTION_START.match(stripped) or _REQUEST.search(stripped))
+        or bool(_PREGUNTA.match(fold(stripped).lstrip("¿¡ ")))
+    )
 
 
 def asks(text: str) -> bool:
@@ -415,19 +429,25 @@ def parts(sentence: Part) -> List[Part]:
 # --- cues ---------------------------------------------------------------------------------------
 
 # A follow-up leans on the previous turn: it opens with "and ...", "what about ...", or refers back.
+# ... and in Spanish, folded ("¿y qué tal el de 2021?", "¿eso es gratis?", "¿y cuánto dieron ese
+# año?"). Not "el"/"la"/"este"/"esta": folded, they are also "the", "east" and "is".
 _FOLLOW_UP_OPENER = re.compile(
-    r"^(?:ok(?:ay)?|so|oh|cool|great|thanks|thank you|right|hmm)?[,\s]*"
+    r"^(?:ok(?:ay)?|so|oh|cool|great|thanks|thank you|right|hmm|vale|bueno|oye|ah|listo|perfecto|gracias)?[,\s]*"
     r"(?:and|also|what about|how about|and what about|and how about|what of|plus|but|then|"
-    r"same for|same question for|ok and|so what about)\b"
+    r"same for|same question for|ok and|so what about|"
+    r"y|tambien|y que hay de|que hay de|y que tal|que tal|y sobre|y en cuanto a|pero|entonces|"
+    r"lo mismo para|la misma pregunta para|y para)\b"
 )
 _REFERS_BACK = re.compile(
     r"\b(?:it|its|that|this|they|them|their|theirs|there|those|these|he|she|him|her|his|hers|"
-    r"that one|this one|the same|same one|the other one|the one|which one|one)\b"
+    r"that one|this one|the same|same one|the other one|the one|which one|one|"
+    r"eso|esa|ese|esos|esas|ello|ellos|ellas|les|aquello|lo mismo|los mismos|ahi|alli)\b"
 )
 # A bare "why?", "on what?": more of what was just said, which its answer tells.
 _ONLY_ASKS_BACK = re.compile(
-    r"^(?:(?:but|and|so|ok|okay|hmm) )?(?:why|how come|what for|for what reason|on what|about what|"
-    r"like what|such as|in what way|how so|meaning|since when)(?: so| exactly| then)?$"
+    r"^(?:(?:but|and|so|ok|okay|hmm|y|pero|entonces) )?(?:why|how come|what for|for what reason|on what|"
+    r"about what|like what|such as|in what way|how so|meaning|since when|"
+    r"por que|para que|como asi|en que sentido|desde cuando|sobre que|como cuales)(?: so| exactly| then| exactamente)?$"
 )
 # "no, I meant ...", "not that, the postal one": the visitor corrects the last answer.
 CORRECTION = re.compile(

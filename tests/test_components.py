@@ -111,6 +111,33 @@ def test_follow_ups_are_told_from_questions_that_stand_alone(message, follow_up)
     assert visitor_text.is_follow_up(visitor_text.normalize(message)) is follow_up
 
 
+@pytest.mark.parametrize(
+    "message, leans",
+    [
+        ("y cuanto dinero dieron ese ano", True),
+        ("y si les quiero mandar comentarios", True),
+        ("eso es gratis", True),
+        ("que es la oficina cops y cual es su telefono principal", False),
+    ],
+)
+def test_a_spanish_follow_up_says_it_leans_on_the_answer_before(message, leans):
+    assert visitor_text.refers_back(visitor_text.normalize(message)) is leans
+
+
+@pytest.mark.parametrize(
+    "message, asks",
+    [
+        ("hasta cuando estuvo", True),
+        ("¿Cuándo fue la conferencia", True),
+        ("me pueden dar el correo", True),
+        ("eso me sirvió", False),
+        ("gracias", False),
+    ],
+)
+def test_a_spanish_question_asks_without_its_question_marks(message, asks):
+    assert visitor_text.asks(message) is asks
+
+
 def test_a_correction_gives_what_the_visitor_meant():
     assert visitor_text.correction(visitor_text.normalize("no, I meant the postal address")) == "the postal address"
     assert visitor_text.correction(visitor_text.normalize("not that, the email one")) == "the email one"
