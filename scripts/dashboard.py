@@ -32,7 +32,6 @@ import html
 import io
 import os
 import sys
-import warnings
 import webbrowser
 from collections import Counter
 from dataclasses import dataclass, field
@@ -58,7 +57,6 @@ from sqlalchemy.dialects import postgresql
 from content.answers import Answers
 from content.answers import load as load_answers
 from content.feedback import HELPFUL, NOT_HELPFUL, RATING_INTENT, rated_answer_of, rating_of
-from ops.tracker_store import apply_tracker_store_defaults, open_tracker_store
 from scripts import report
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -669,17 +667,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--out", type=Path, default=DEFAULT_OUT, help=f"the page to write (default {DEFAULT_OUT})")
     parser.add_argument("--open", action="store_true", help="open the page in the browser")
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
-    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
-    parser.add_argument(
-        "--config", type=Path, default=ROOT / "config.yml", help="where the FallbackClassifier threshold is read"
-    )
+    report.add_store_arguments(parser)
     args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")
-
-    threshold = report.fallback_threshold(args.config)
-    apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
-    store = open_tracker_store(args.endpoints, args.domain)
+    store, threshold = report.open_store(args)
     if not hasattr(store, "engine"):
         raise SystemExit(f"the tracker store of {args.endpoints} is not an SQL database: the dashboard reads SQL only")
     answers = load_answers()

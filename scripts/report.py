@@ -322,6 +322,24 @@ def nlu_stub(groups: List[Group]) -> str:
     return NLU_STUB_HEADER.format(written=written) + RasaYAMLWriter().dumps(TrainingData(examples))
 
 
+def add_store_arguments(parser: argparse.ArgumentParser) -> None:
+    """Where the conversations and the fallback threshold are read: `make report`'s and `make
+    dashboard`'s options."""
+    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
+    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
+    parser.add_argument(
+        "--config", type=Path, default=ROOT / "config.yml", help="where the FallbackClassifier threshold is read"
+    )
+
+
+def open_store(args: argparse.Namespace) -> Tuple[TrackerStore, float]:
+    """The tracker store of `--endpoints` and the fallback threshold of `--config`."""
+    warnings.simplefilter("ignore")
+    threshold = fallback_threshold(args.config)
+    apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
+    return open_tracker_store(args.endpoints, args.domain), threshold
+
+
 def main(argv: Optional[Sequence[str]] = None) -> int:
     parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
     parser.add_argument(
@@ -335,17 +353,9 @@ def main(argv: Optional[Sequence[str]] = None) -> int:
     )
     parser.add_argument("--csv", type=Path, metavar="FILE", help="write the rows to FILE, for a spreadsheet")
     parser.add_argument("--nlu", type=Path, metavar="FILE", help="write the texts to FILE as Rasa NLU data to label")
-    parser.add_argument("--endpoints", type=Path, default=ROOT / "endpoints.yml")
-    parser.add_argument("--domain", type=Path, default=ROOT / "domain")
-    parser.add_argument(
-        "--config", type=Path, default=ROOT / "config.yml", help="where the FallbackClassifier threshold is read"
-    )
+    add_store_arguments(parser)
     args = parser.parse_args(argv)
-    warnings.simplefilter("ignore")
-
-    threshold = fallback_threshold(args.config)
-    apply_tracker_store_defaults(os.environ)  # endpoints.yml names them; Rasa needs each one set
-    store = open_tracker_store(args.endpoints, args.domain)
+    store, threshold = open_store(args)
     messages = asyncio.run(stored_unanswered(store, threshold))
     if args.since is not None:
         messages = [message for message in messages if message.timestamp >= args.since]
