@@ -9,6 +9,7 @@ network call Rasa makes by design while building a channel (Bot Framework fetchi
 token-signing keys) is replaced and counted.
 """
 
+import asyncio
 import datetime
 import inspect
 import os
@@ -415,3 +416,33 @@ def test_the_env_example_names_every_variable_with_a_placeholder(doc):
     for name, value in assignments.items():
         # Placeholders only, quoted so that sourcing the file as it is does no harm.
         assert re.fullmatch(r"'[^']*<[^<>']+>[^']*'", value), f"{name}={value}"
+
+
+# --- the guard: a message whose place in the lock's queue was lost ---------------------------------
+
+
+def test_a_message_whose_lock_ticket_was_lost_is_handled_again_not_dropped():
+    """Rasa's Redis lock store can lose a waiting message's ticket (channels/guard.py says how);
+    the message then fails with LockError before anything of it is handled. Here the ticket is lost
+    by deleting the queue while the message waits behind another, with Rasa's own lock store."""
+    from rasa.core.lock_store import InMemoryLockStore
+
+    from channels import guard
+
+    store = InMemoryLockStore()
+    handled = []
+
+    async def handle() -> None:
+        async with store.lock("visitor", wait_time_in_seconds=0.01):
+            handled.append("the waiting message")
+
+    async def scenario() -> bool:
+        async with store.lock("visitor", wait_time_in_seconds=0.01):
+            waiting = asyncio.ensure_future(guard.handled_in_time(handle, "visitor"))
+            await asyncio.sleep(0.1)
+            assert handled == [], "it waits behind the message being handled"
+            store.delete_lock("visitor")
+            return await waiting
+
+    assert asyncio.run(scenario()) is True
+    assert handled == ["the waiting message"]
