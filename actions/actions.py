@@ -184,10 +184,10 @@ def _intent_answered_before(tracker: Tracker) -> Optional[str]:
     seen_latest = False
     for event in reversed(tracker.events):
         if event.get("event") == "user":
-            if seen_latest and (event.get("parse_data") or {}).get("intent", {}).get("name") == RATING_INTENT:
-                continue
             if seen_latest:
-                return (event.get("parse_data") or {}).get("intent", {}).get("name")
+                intent = (event.get("parse_data") or {}).get("intent", {}).get("name")
+                if intent != RATING_INTENT:
+                    return intent
             seen_latest = True
         elif seen_latest and event.get("event") == "action" and (event.get("name") or "").startswith("utter_"):
             return event["name"][len("utter_") :]

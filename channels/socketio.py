@@ -42,7 +42,7 @@ class WidgetOutput(CountingSocketIOOutput):
             await super().send_text_with_buttons(recipient_id, text, buttons, **kwargs)
             return
         # As Rasa's output does: each paragraph a message, the buttons under the last.
-        paragraphs = text.strip().split("\n\n") or [text]
+        paragraphs = text.strip().split("\n\n")
         for paragraph in paragraphs[:-1]:
             await self._send_message(recipient_id, {"text": paragraph})
         persistent = [{"title": button["title"], "payload": button["payload"]} for button in buttons]

@@ -258,7 +258,7 @@ class ConversationContext(GraphComponent):
             # and a rating of the last answer ("that didn't help"): read as the classifier reads
             # the whole message, when it is at least `no_question` sure, not as a follow-up nor by
             # a sentence of it.
-            "about_the_conversation": ["erase_conversation", "rate_answer"],
+            "about_the_conversation": ["erase_conversation", RATING_INTENT],
             # A question that is no follow-up asks the answer that gives a detail it asks only when
             # it is this likely by itself (module docstring of components/details.yml).
             "detail_giver_confidence": 0.05,
@@ -420,8 +420,8 @@ class ConversationContext(GraphComponent):
             if (
                 decided.get("name") in self.config["about_the_conversation"]
                 and (decided.get("confidence") or 0.0) >= self.config["no_question"]
-                # ... unless it is a rating in the words of a question, which is read as one
-                and (decided.get("name") != RATING_INTENT or RATING_INTENT in readings[0].probabilities)
+                # ... unless it is a rating in the words of a question, dropped from the readings above
+                and decided.get("name") in readings[0].probabilities
             ):
                 continue
             # components/not_a_question.py found no question in words (it is sure: 1.0); but

@@ -207,6 +207,17 @@ def test_a_link_asked_right_after_an_answer_is_that_answer_s_page():
     assert "supervisors-management-course" in text and "cops.usdoj.gov/chp" not in text
 
 
+def test_a_link_asked_after_rating_an_answer_is_still_that_answer_s_page():
+    tracker = link_request_after("nasro_courses")
+    rating = {"text": "Helpful", "intent": {"name": "rate_answer", "confidence": 1.0}, "entities": []}
+    tracker.events[3:3] = [
+        {"event": "user", "text": "Helpful", "parse_data": rating, "input_channel": "rest"},
+        {"event": "action", "name": "action_acknowledge_rating"},
+    ]
+    text = answer_of(run(actions.ActionGiveLinks(), tracker)[0])["text"]
+    assert "supervisors-management-course" in text and "cops.usdoj.gov/chp" not in text
+
+
 def test_a_link_asked_after_the_dispatch_answer_gives_the_article_it_names_too():
     text = answer_of(run(actions.ActionGiveLinks(), link_request_after("what_is_dispatch"))[0])["text"]
     assert "dispatch/index.html" in text and "08-2019/nasro.html" in text
