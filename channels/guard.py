@@ -11,8 +11,6 @@ import logging
 import os
 from typing import Any, Awaitable, Callable, Dict, Optional
 
-from rasa.core.lock_store import LockError
-
 from components.language import from_metadata, language_of
 from content.formatting import REPLIES, ReplyStyle, contact_values
 
@@ -22,8 +20,6 @@ logger = logging.getLogger(__name__)
 MAX_MESSAGE_CHARS = int(os.environ.get("COPS_MAX_MESSAGE_CHARS", "1000"))
 # Rasa waits up to 300 s for the action server; a visitor gets the fallback answer after this.
 REPLY_DEADLINE_S = 4.0
-# How often a message whose lock ticket was lost is handled again (_handled).
-LOCK_RETRIES = 3
 
 
 def language(text: str, metadata: Any = None) -> str:
@@ -54,30 +50,13 @@ def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
     return {"recipient_id": recipient_id, "text": text}
 
 
-async def _handled(handle: Callable[[], Awaitable[Any]], sender_id: str) -> Any:
-    """Handles a message, again if Rasa's lock store lost its place in the queue.
-
-    Rasa's Redis lock store reads, changes and writes a conversation's queue of tickets without a
-    transaction, so two servers (or two messages) changing it at once can lose a waiting message's
-    ticket; when the others are done, the queue is deleted, and that message fails with LockError
-    before any of it is handled or recorded (tests/test_cluster.py lost turns to it after a server
-    died). It is safe to handle such a message again: it takes a new ticket at the end of the queue.
-    """
-    for _ in range(LOCK_RETRIES):
-        try:
-            return await handle()
-        except LockError:
-            logger.warning("Conversation %s lost its place in the lock's queue: handling the message again.", sender_id)
-    return await handle()
-
-
 async def handled_in_time(handle: Callable[[], Awaitable[Any]], sender_id: str) -> bool:
     """Waits at most REPLY_DEADLINE_S for a message to be handled (`handle()`); False if it took
     longer.
 
     The handling goes on regardless, so the conversation keeps the message and its answer.
     """
-    task = asyncio.ensure_future(_handled(handle, sender_id))
+    task = asyncio.ensure_future(handle())
     try:
         await asyncio.wait_for(asyncio.shield(task), REPLY_DEADLINE_S)
     except asyncio.TimeoutError:

@@ -3,6 +3,7 @@ import shutil
 import signal
 import subprocess
 import sys
+import tempfile
 import time
 from pathlib import Path
 from typing import Callable, Optional, TypeVar
@@ -218,3 +219,33 @@ def assistant(tmp_path_factory):
         yield running
     finally:
         running.stop()
+
+
+@pytest.fixture(scope="module")
+def redis_port():
+    """A private Redis of Debian's package on 127.0.0.1, for the cluster's lock store."""
+    import redis  # installed with Rasa, which uses it for the lock store
+
+    server = debian_package("redis-server", lambda: shutil.which("redis-server"))
+    port = free_port()
+    directory = Path(tempfile.mkdtemp(prefix="cops-redis-"))
+    # Locks live for seconds: nothing to save, nothing to restore.
+    options = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(directory)]
+    process = subprocess.Popen([server, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
+    client = redis.Redis(host="127.0.0.1", port=port, socket_timeout=2)
+    try:
+        deadline = time.monotonic() + 30
+        while True:
+            try:
+                client.ping()
+                break
+            except redis.exceptions.ConnectionError:  # not listening yet
+                if time.monotonic() > deadline or process.poll() is not None:
+                    pytest.fail("redis-server did not answer within 30 s")
+                time.sleep(0.05)
+        yield port
+    finally:
+        client.close()
+        process.terminate()
+        process.wait(30)
+        shutil.rmtree(directory, ignore_errors=True)

@@ -15,6 +15,7 @@ import inspect
 import os
 import re
 import socket
+import time
 import uuid
 from pathlib import Path
 from typing import Dict, List, NamedTuple, Tuple
@@ -418,31 +419,67 @@ def test_the_env_example_names_every_variable_with_a_placeholder(doc):
         assert re.fullmatch(r"'[^']*<[^<>']+>[^']*'", value), f"{name}={value}"
 
 
-# --- the guard: a message whose place in the lock's queue was lost ---------------------------------
+# --- the lock store: every message keeps its place in its conversation's queue --------------------
 
 
-def test_a_message_whose_lock_ticket_was_lost_is_handled_again_not_dropped():
-    """Rasa's Redis lock store can lose a waiting message's ticket (channels/guard.py says how);
-    the message then fails with LockError before anything of it is handled. Here the ticket is lost
-    by deleting the queue while the message waits behind another, with Rasa's own lock store."""
-    from rasa.core.lock_store import InMemoryLockStore
+def test_a_message_queued_behind_a_dead_servers_ticket_is_handled_in_order():
+    """The visitor's message sent again just after a server died holding the conversation queues
+    right behind the dead ticket, and the next message behind it. With Rasa's own stores the first
+    one's ticket would expire with the dead one's, and it would be lost after the second was
+    handled (channels/lock_store.py); here each is handled, in order, once the dead ticket expires."""
+    from channels.lock_store import InOrderLockStore
 
-    from channels import guard
-
-    store = InMemoryLockStore()
+    lifetime = 0.5
+    store = InOrderLockStore()
     handled = []
 
-    async def handle() -> None:
-        async with store.lock("visitor", wait_time_in_seconds=0.01):
-            handled.append("the waiting message")
+    async def message(name: str, sent_after: float) -> None:
+        await asyncio.sleep(sent_after)
+        async with store.lock("visitor", lock_lifetime=lifetime):
+            handled.append((name, time.monotonic() - started))
 
-    async def scenario() -> bool:
-        async with store.lock("visitor", wait_time_in_seconds=0.01):
-            waiting = asyncio.ensure_future(guard.handled_in_time(handle, "visitor"))
-            await asyncio.sleep(0.1)
-            assert handled == [], "it waits behind the message being handled"
-            store.delete_lock("visitor")
-            return await waiting
+    async def scenario() -> None:
+        store.issue_ticket("visitor", lifetime)  # the dead server's: never finished
+        await asyncio.gather(message("sent again", 0.001), message("next", 0.1))
 
-    assert asyncio.run(scenario()) is True
-    assert handled == ["the waiting message"]
+    started = time.monotonic()
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert [name for name, _ in handled] == ["sent again", "next"]
+    assert lifetime <= handled[0][1] < lifetime + 0.3, "served once the dead ticket expired, not before"
+    assert store.get_lock("visitor") is None, "the queue is gone once both are done"
+
+
+def test_a_message_waiting_longer_than_the_lifetime_behind_a_live_one_keeps_its_place():
+    """Only a ticket nobody looks after expires: one waiting three lifetimes behind a message that
+    is still being handled (and renews nothing) is served after it, not dropped."""
+    from channels.lock_store import InOrderLockStore
+
+    lifetime = 0.3
+    store = InOrderLockStore()
+    handled = []
+
+    async def scenario() -> None:
+        async def waiting() -> None:
+            async with store.lock("visitor", lock_lifetime=lifetime):
+                handled.append("waiting")
+
+        async with store.lock("visitor", lock_lifetime=10):
+            task = asyncio.ensure_future(waiting())
+            await asyncio.sleep(3 * lifetime)
+            assert handled == []
+            handled.append("slow")
+        await task
+
+    asyncio.run(asyncio.wait_for(scenario(), 10))
+    assert handled == ["slow", "waiting"]
+
+
+def test_the_lock_store_names_its_backends():
+    from rasa.core.lock_store import InMemoryLockStore
+    from rasa.utils.endpoints import EndpointConfig
+
+    from channels.lock_store import InOrderLockStore
+
+    assert isinstance(InOrderLockStore(EndpointConfig(store="in_memory", port="6379")).storage, InMemoryLockStore)
+    with pytest.raises(ValueError, match="in_memory, redis"):
+        InOrderLockStore(EndpointConfig(store="sql"))

@@ -98,7 +98,7 @@ def test_helm_sets_the_stores_the_channels_the_token_and_the_origins():
         ENDPOINTS["tracker_store"]["type"],
         "postgresql",
     )
-    assert (lock["enabled"], lock["type"]) == (True, "redis")
+    assert (lock["enabled"], lock["type"], lock["store"]) == (True, ENDPOINTS["lock_store"]["type"], "redis")
     assert set(settings["credentials"]["additionalChannelCredentials"]) == set(CREDENTIALS)
     for channel, config in CREDENTIALS.items():
         given = settings["credentials"]["additionalChannelCredentials"][channel] or {}

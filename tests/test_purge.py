@@ -32,13 +32,14 @@ from typing import Callable, Dict, List, Tuple
 import pytest
 import yaml
 from conftest import ROOT, debian_package, free_port
-from rasa.core.lock_store import InMemoryLockStore, RedisLockStore
 from rasa.core.tracker_store import SQLTrackerStore, TrackerStore
 from rasa.core.utils import read_endpoints_from_path
 from rasa.shared.core.domain import Domain
 from rasa.shared.core.events import ActionExecuted, BotUttered, SessionStarted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
+from rasa.utils.endpoints import EndpointConfig
 
+from channels.lock_store import InOrderLockStore
 from ops.postgresql import PostgreSQL, server_bin
 from ops.tracker_store import apply_tracker_store_defaults
 from scripts.purge import (
@@ -172,32 +173,6 @@ def store(env):
     opened.engine.dispose()
 
 
-@pytest.fixture(scope="module")
-def redis_port():
-    """A private Redis of Debian's package on 127.0.0.1, for the cluster's lock store."""
-    server = debian_package("redis-server", lambda: shutil.which("redis-server"))
-    port = free_port()
-    directory = Path(tempfile.mkdtemp(prefix="cops-redis-"))
-    # Locks live for seconds: nothing to save, nothing to restore.
-    options = ["--bind", "127.0.0.1", "--port", str(port), "--save", "", "--appendonly", "no", "--dir", str(directory)]
-    process = subprocess.Popen([server, *options], stdout=subprocess.DEVNULL, stderr=subprocess.DEVNULL)
-    try:
-        client = RedisLockStore(host="127.0.0.1", port=port).red
-
-        def answers() -> bool:
-            try:
-                return bool(client.ping())
-            except Exception:  # not listening yet
-                return False
-
-        until(answers, "Redis answers", timeout=30)
-        yield port
-    finally:
-        process.terminate()
-        process.wait(30)
-        shutil.rmtree(directory, ignore_errors=True)
-
-
 def test_the_setting_is_one_whole_number_of_days():
     assert retention_days(SETTINGS) == RETENTION_DAYS >= 1
 
@@ -285,7 +260,7 @@ def test_without_its_lock_a_conversation_is_not_deleted_and_the_purge_says_so(st
 def test_a_conversation_a_server_is_answering_is_left_alone_and_then_kept(store):
     before = seed(store, "returning", days_ago(OLD_DAYS + 1), days_ago(OLD_DAYS))
     seed(store, "idle", days_ago(OLD_DAYS + 1), days_ago(OLD_DAYS))
-    lock_store = InMemoryLockStore()
+    lock_store = InOrderLockStore()  # in memory, as `make run`'s server has it
 
     async def scenario():
         async with lock_store.lock("returning"):  # what a server holds while it answers a message
@@ -312,7 +287,7 @@ def test_in_the_cluster_the_purge_waits_for_the_lock_a_server_holds_in_redis(sto
     before = seed(store, "returning", days_ago(OLD_DAYS + 1), days_ago(OLD_DAYS))
     seed(store, "idle", days_ago(OLD_DAYS + 1), days_ago(OLD_DAYS))
     # Another process's hold on the conversation, as a Rasa server of the cluster takes it.
-    server_locks = RedisLockStore(host="127.0.0.1", port=redis_port)
+    server_locks = InOrderLockStore(EndpointConfig(url="127.0.0.1", store="redis", port=redis_port))
     ticket = server_locks.issue_ticket("returning", lock_lifetime=WAIT_S + 60)
     env = dict(env, LOCK_STORE_TYPE="redis", LOCK_STORE_URL="127.0.0.1", LOCK_STORE_PORT=str(redis_port))
     purging = subprocess.Popen(
