@@ -12,7 +12,7 @@ server adds on this machine. And `make dashboard` on a PostgreSQL store of 100,0
 (copies of real ones, bench/seed.py), from launch to the page written.
 
 Writes bench/results.md (the table and the targets), bench/results.json (every figure),
-bench/latency.png, the table into README.md and the sizing figures into docs/deploy.md (between
+bench/latency.png, bench/conversation_length.png, the table into README.md and the sizing figures into docs/deploy.md (between
 their bench markers). Scratch files (models, databases, logs) go to var/bench/. `--report-only`
 writes the same files again from bench/results.json without measuring anything. `--keep-baseline`
 measures this project (and the cluster) only, and keeps the baseline's figures of the last run, when
@@ -61,6 +61,17 @@ LEVELS = [1, 5, 20, 50]
 MESSAGES_PER_CONVERSATION = 10
 CONVERSATIONS_PER_VISITOR = {1: 10, 5: 3, 20: 1, 50: 1}
 PARSE_REQUESTS = 200
+# The conversation-length curve: one visitor's turns in one conversation (a visitor on Slack or
+# Telegram keeps one for months). Each point is the median of the turns CURVE_SPREAD either side.
+CURVE_TURNS = [1, 10, 50, 100, 200]
+CURVE_SPREAD = 2
+CURVE_QUESTIONS = [
+    "what is a school resource officer",
+    "what is the response center phone number?",
+    "where was the nasro conference",
+    "how do i apply for a cops grant",
+    "what are your hours",
+]
 WARM_UP_MESSAGES = 20
 README_START, README_END = "<!-- bench:start -->", "<!-- bench:end -->"
 
@@ -220,6 +231,21 @@ def questions() -> Dict[str, dict]:
     }
 
 
+def conversation_length(url: str) -> Dict[str, float]:
+    """Latency (ms) at each of CURVE_TURNS of one conversation."""
+    sender = f"bench-long-{os.urandom(4).hex()}"
+    latencies = []
+    for turn in range(max(CURVE_TURNS) + CURVE_SPREAD):
+        started = time.perf_counter()
+        if not ask(CURVE_QUESTIONS[turn % len(CURVE_QUESTIONS)], sender, url):
+            raise RuntimeError(f"no reply at turn {turn + 1} of one conversation")
+        latencies.append(time.perf_counter() - started)
+    return {
+        str(turn): 1000 * percentile(latencies[max(0, turn - 1 - CURVE_SPREAD) : turn + CURVE_SPREAD], 0.50)
+        for turn in CURVE_TURNS
+    }
+
+
 def serve_and_measure(name: str, model: str) -> dict:
     """Starts an action server and a Rasa server for `model`, measures them, stops them."""
     rasa_port, actions_port = free_local_port(), free_local_port()
@@ -255,7 +281,10 @@ def serve_and_measure(name: str, model: str) -> dict:
             for visitors in LEVELS:
                 webhook[kind].append(load(url, question["text"], question["expect"], visitors))
                 print(f"[bench] {name} {kind} {webhook[kind][-1]}", flush=True)
+        turns = conversation_length(url)
+        print(f"[bench] {name} conversation length {turns}", flush=True)
         return {
+            "turn_ms": turns,
             "cold_start_s": cold_start_s,
             "parse_p50_ms": 1000 * percentile(parse, 0.50),
             "parse_p99_ms": 1000 * percentile(parse, 0.99),
@@ -419,6 +448,14 @@ def targets(results: dict) -> List[tuple]:
             mine["macro_f1"] >= base["macro_f1"],
         )
     )
+    turns = mine["turn_ms"]
+    found.append(
+        (
+            "turn 200 of one conversation: <= 2x turn 10",
+            f"{turns['200']:.1f} ms against {turns['10']:.1f} ms, {turns['200'] / turns['10']:.2f}x",
+            turns["200"] <= 2 * turns["10"],
+        )
+    )
     if "dashboard" in results:
         dashboard = results["dashboard"]
         found.append(
@@ -490,6 +527,16 @@ def markdown(results: dict) -> str:
             lines.append(
                 f"| {label}: {what} | {number(one[key], unit)} | {number(two[key], unit)} | {two[key] / one[key]:.2f} |"
             )
+    lines += [
+        "",
+        f"One conversation growing (REST, one visitor; each figure the median of {2 * CURVE_SPREAD + 1} turns around it):",
+        "",
+        "| latency at turn | baseline | this project |",
+        "|---|---:|---:|",
+    ]
+    for turn in CURVE_TURNS:
+        base, mine = (results[name].get("turn_ms", {}).get(str(turn)) for name in ("baseline", "project"))
+        lines.append(f"| {turn} | {'not measured' if base is None else number(base, 'ms')} | {number(mine, 'ms')} |")
     if "dashboard" in results:
         dashboard = results["dashboard"]
         lines += [
@@ -541,6 +588,22 @@ def _plot(results: dict, path: Path) -> None:
     figure.suptitle(f"make bench, {results['date']}")
     figure.tight_layout()
     figure.savefig(path, dpi=110)
+    plt.close(figure)
+
+    figure, axis = plt.subplots(figsize=(6, 4.2))
+    for name, colour in (("baseline", "tab:red"), ("project", "tab:blue")):
+        turns = results[name].get("turn_ms")
+        if turns:
+            axis.plot(CURVE_TURNS, [turns[str(turn)] for turn in CURVE_TURNS], "o-", color=colour, label=name)
+    axis.set_title("one conversation growing: latency at turn n")
+    axis.set_xlabel("turn of the conversation")
+    axis.set_ylabel("latency (ms)")
+    axis.set_ylim(bottom=0)
+    axis.grid(True, alpha=0.3)
+    axis.legend()
+    figure.tight_layout()
+    figure.savefig(path.with_name("conversation_length.png"), dpi=110)
+    plt.close(figure)
 
 
 def sizing(results: dict) -> str:

@@ -20,7 +20,7 @@ import asyncio
 import json
 import time
 from contextlib import asynccontextmanager
-from typing import Any, AsyncGenerator, Callable, Optional, Text, TypeVar
+from typing import Any, AsyncGenerator, Callable, Optional, Text, Tuple, TypeVar
 
 from rasa.core.lock import TicketLock
 from rasa.core.lock_store import LOCK_LIFETIME, InMemoryLockStore, LockError, LockStore, RedisLockStore
@@ -87,8 +87,13 @@ class InOrderLockStore(LockStore):
         return self.storage.red.transaction(transaction, key, value_from_callable=True)
 
     def issue_ticket(self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME) -> int:
+        return self._issue(conversation_id, lock_lifetime)[0]
+
+    def _issue(self, conversation_id: Text, lifetime: float) -> Tuple[int, TicketLock]:
+        """A new ticket, and the queue as it left it: the first message of a turn is served at once,
+        with no second look."""
         try:
-            return self._change(conversation_id, lambda lock: lock.issue_ticket(lock_lifetime))
+            return self._change(conversation_id, lambda lock: (lock.issue_ticket(lifetime), lock))
         except Exception as error:
             raise LockError(f"Could not issue a ticket for conversation '{conversation_id}': {error}") from error
 
@@ -96,9 +101,11 @@ class InOrderLockStore(LockStore):
     async def lock(
         self, conversation_id: Text, lock_lifetime: float = LOCK_LIFETIME, wait_time_in_seconds: float = POLL_S
     ) -> AsyncGenerator[TicketLock, None]:
-        ticket = self.issue_ticket(conversation_id, lock_lifetime)
+        ticket, lock = self._issue(conversation_id, lock_lifetime)
         try:
-            yield await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
+            if lock.is_locked(ticket):
+                lock = await self._wait_for_turn(conversation_id, ticket, lock_lifetime, wait_time_in_seconds)
+            yield lock
         finally:
             self.finish_serving(conversation_id, ticket)
 

@@ -78,6 +78,8 @@ def figures(train_s: float, per_s: float, f1: float) -> dict:
         "actions_peak_rss_mb": 90.0,
         "accuracy": f1,
         "macro_f1": f1,
+        # Latency growing by 10 ms every 10 turns.
+        "turn_ms": {str(turn): 40.0 + turn for turn in bench.CURVE_TURNS},
     }
 
 
@@ -96,7 +98,9 @@ def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
     }
     verdicts = {target.split(":")[0]: holds for target, _, holds in bench.targets(results)}
     assert verdicts["training time"] and not verdicts["held-out macro F1"]
+    assert not verdicts["turn 200 of one conversation"]  # 240 ms against 50 ms
     table = bench.markdown(results)
+    assert "| 200 | 240 ms | 240 ms |" in table
     assert "| training time (`rasa train`) | 300 s | 20.0 s | 0.07 |" in table
     assert "| held-out macro F1: >= the baseline's | 0.940 against 0.950 | **no** |" in table
     assert "| custom action: throughput | 100 msg/s | 150 msg/s | 1.50 |" in table
@@ -118,5 +122,7 @@ def test_a_table_whose_baseline_was_kept_says_from_when():
         "cluster": {"1": {"domain": server, "action": server}, "2": {"domain": server, "action": server}},
     }
     assert "measured on" not in bench.markdown(results)
+    del results["baseline"]["turn_ms"]  # kept from a run before the curve was measured
     kept = bench.markdown({**results, "baseline_date": "2026-01-01"})
+    assert "| 10 | not measured | 50.0 ms |" in kept
     assert kept.startswith("Measured 2026-02-01") and "The baseline's figures are those measured on 2026-01-01" in kept
