@@ -32,12 +32,6 @@ logger = logging.getLogger(__name__)
 logs.install()
 
 ERASE_ACTION = "action_erase_conversation"
-# How many of its latest events a turn reads back. Rasa's store reads and parses every event of the
-# session, and the policies then go through every one of them: a visitor on Slack or Telegram keeps
-# one conversation for months, and its 300th turn cost 8 times its 10th. About 20 turns: more than
-# any rule, follow-up or repeated question looks back. What the window leaves out still counts
-# through the slots' values and the open loop, read as the events that last set them.
-RECENT_EVENTS = 200
 # How many of a tracker's events are stored: set on the trackers this store reads and writes.
 _STORED = "_cops_stored_events"
 # Slots that hold no word of the visitor's and that the conversation needs after an erasure.
@@ -55,51 +49,10 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     """
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        if fetch_events_from_all_sessions:  # the whole conversation: make report, make story
-            tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
-        else:
-            tracker = self._recent(sender_id)
+        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
         return tracker
-
-    def _recent(self, sender_id: Text) -> Optional[DialogueStateTracker]:
-        """The session's latest RECENT_EVENTS events, from the first turn that starts among them,
-        after the events that set the slots and the loop before it."""
-        event = self.SQLEvent
-        with self.session_scope() as session:
-            session_events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
-            rows = session_events.order_by(event.id.desc()).limit(RECENT_EVENTS).all()[::-1]
-            if not rows or not self.domain:
-                return None
-            if len(rows) == RECENT_EVENTS:
-                turn = next(
-                    (row for row in rows if row.type_name == "action" and row.action_name == "action_listen"), None
-                )
-                rows = rows[rows.index(turn) :] if turn else rows
-                rows = self._state_before(session_events, rows[0].id) + rows
-            events = [json.loads(row.data) for row in rows]
-        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
-
-    def _state_before(self, session_events: Any, first_id: int) -> List[Any]:
-        """The rows that last set each slot, and the loop, before event `first_id`, since the last
-        reset."""
-        event = self.SQLEvent
-        earlier = session_events.filter(event.id < first_id)
-        reset = earlier.filter(event.type_name.in_(("restart", "reset_slots"))).with_entities(
-            sqlalchemy.func.max(event.id)
-        )
-        since_reset = earlier.filter(event.id > (reset.scalar() or 0))
-        # A slot event's action_name column holds the slot's name (SQLTrackerStore.save).
-        slots = since_reset.filter(event.type_name == "slot").group_by(event.action_name)
-        loop = since_reset.filter(event.type_name == "active_loop")
-        latest = [
-            row_id
-            for query in (slots, loop)
-            for (row_id,) in query.with_entities(sqlalchemy.func.max(event.id)).all()
-            if row_id is not None
-        ]
-        return session_events.filter(event.id.in_(latest)).order_by(event.id).all() if latest else []
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         stored = getattr(tracker, _STORED, None)

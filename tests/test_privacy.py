@@ -23,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from ops.tracker_store import apply_tracker_store_defaults
 from privacy.pii import find, mask
-from privacy.tracker_store import ERASE_ACTION, RECENT_EVENTS, PrivateSQLTrackerStore
+from privacy.tracker_store import ERASE_ACTION, PrivateSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "pii_corpus.yml"
@@ -251,53 +251,3 @@ async def _two_servers_answering_one_conversation_at_once_lose_no_turn(store):
     await store.save(second)
     users = [json.loads(data)["text"] for kind, data in stored_rows(store, "visitor") if kind == "user"]
     assert users == ["what is nasro", "and the phone?"]
-
-
-def test_a_long_conversation_is_read_back_as_its_latest_turns_with_every_slot(store):
-    """A turn reads back only the latest RECENT_EVENTS events (its cost would grow with the
-    conversation), starting at a turn, with the slots and the loop as the whole conversation left
-    them, and appends after them exactly what it adds."""
-    asyncio.run(_a_long_conversation_is_read_back_as_its_latest_turns_with_every_slot(store))
-
-
-async def _a_long_conversation_is_read_back_as_its_latest_turns_with_every_slot(store):
-    from rasa.shared.core.events import ActiveLoop, Restarted
-
-    tracker = DialogueStateTracker.from_events(
-        "visitor", [SessionStarted(), ActionExecuted("action_listen")], slots=store.domain.slots
-    )
-    # Set, reset by a restart; set early and never again; set in every turn; a loop left open.
-    for event in [SlotSet("conference_year", "2018"), Restarted(), ActionExecuted("action_listen")]:
-        tracker.update(event)
-    tracker.update(SlotSet("session_started_metadata", {"channel": "telegram"}))
-    tracker.update(ActiveLoop("action_two_stage_fallback"))
-    for number in range(100):
-        for event in turn(f"question {number}", f"answer {number}", "action_share_link"):
-            tracker.update(event)
-        tracker.update(SlotSet("language", "es" if number % 2 else "en"))
-    await store.save(tracker)
-
-    recent = await store.retrieve("visitor")
-    assert len(recent.events) <= RECENT_EVENTS + len(tracker.slots) + 1 < len(tracker.events)
-    first_of_window = next(event for event in recent.events if not isinstance(event, (SlotSet, ActiveLoop)))
-    assert first_of_window == ActionExecuted("action_listen"), "the window starts at a turn"
-    assert recent.current_slot_values() == tracker.current_slot_values()
-    assert recent.get_slot("conference_year") is None, "reset by the restart"
-    assert recent.get_slot("session_started_metadata") == {"channel": "telegram"}
-    assert recent.get_slot("language") == "es"
-    assert recent.active_loop_name == "action_two_stage_fallback"
-    assert recent.latest_message.text == "question 99"
-    assert [event.text for event in recent.events if isinstance(event, UserUttered)][-3:] == [
-        "question 97",
-        "question 98",
-        "question 99",
-    ]
-    assert len((await store.retrieve_full_tracker("visitor")).events) == len(tracker.events)
-
-    before = len(stored_rows(store, "visitor"))
-    added = turn("question 100", "answer 100")
-    for event in added:
-        recent.update(event)
-    await store.save(recent)
-    rows = stored_rows(store, "visitor")
-    assert len(rows) == before + len(added) and json.loads(rows[-len(added)][1])["text"] == "question 100"
