@@ -9,7 +9,7 @@ hangs, Rasa answers nothing at all: the visitor gets the Response Center's phone
 import asyncio
 import logging
 import os
-from typing import Any, Awaitable, Callable, Dict, Optional
+from typing import Any, Awaitable, Dict, Optional
 
 from components.language import from_metadata, language_of
 from content.formatting import REPLIES, ReplyStyle, contact_values
@@ -50,13 +50,12 @@ def bot_message(recipient_id: str, text: str) -> Dict[str, Any]:
     return {"recipient_id": recipient_id, "text": text}
 
 
-async def handled_in_time(handle: Callable[[], Awaitable[Any]], sender_id: str) -> bool:
-    """Waits at most REPLY_DEADLINE_S for a message to be handled (`handle()`); False if it took
-    longer.
+async def handled_in_time(handling: Awaitable[Any], sender_id: str) -> bool:
+    """Waits at most REPLY_DEADLINE_S for a message to be handled; False if it took longer.
 
     The handling goes on regardless, so the conversation keeps the message and its answer.
     """
-    task = asyncio.ensure_future(handle())
+    task = asyncio.ensure_future(handling)
     try:
         await asyncio.wait_for(asyncio.shield(task), REPLY_DEADLINE_S)
     except asyncio.TimeoutError:

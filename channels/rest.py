@@ -62,7 +62,7 @@ def parse_request(body: bytes) -> Tuple[str, str, Optional[Dict[str, Any]]]:
 async def answer_within_deadline(on_new_message: Callable[[UserMessage], Awaitable[Any]], message: UserMessage) -> list:
     """The bot's replies, or the fallback answer when there are none in time."""
     collector: CollectingOutputChannel = message.output_channel
-    in_time = await guard.handled_in_time(lambda: on_new_message(message), message.sender_id)
+    in_time = await guard.handled_in_time(on_new_message(message), message.sender_id)
     if not in_time or not collector.messages:
         return [guard.bot_message(message.sender_id, guard.unavailable(message.text or "", message.metadata))]
     return collector.messages

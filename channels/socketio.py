@@ -70,7 +70,7 @@ class SocketIOChannel(SocketIOInput):
                 return
             output = WidgetOutput(self.sio, self.bot_message_evt)
             message.output_channel = output
-            await guard.handled_in_time(lambda: on_new_message(message), message.sender_id)
+            await guard.handled_in_time(on_new_message(message), message.sender_id)
             if not output.sent:
                 await output.send_text_message(message.sender_id, guard.unavailable(text, message.metadata))
 
