@@ -440,7 +440,8 @@ class ConversationContext(GraphComponent):
     def _understand(
         self, message: Message, text: str, readings: List[Reading], turns: List[Turn], year_slot: Optional[str]
     ) -> None:
-        normalized = visitor_text.normalize(text)
+        # "Thank you. And in writing?" follows up as "And in writing?" does.
+        normalized = visitor_text.normalize(visitor_text.without_courtesies(text))
         previous = last_answered(turns, self.topics)
         if previous == self.config["link_intent"] and turns and turns[0].intent == previous:
             # The page of the answer before (actions/actions.py) keeps its subject: "how long is

@@ -146,8 +146,8 @@ _URL = re.compile(
     r"|\b[\w-]+(?:\.[\w-]+)*\.(?:com|org|gov|net|edu|io|us|uk|info|biz|co|me|ly|gl|app|dev)(?:/\S*)?\b",
     re.IGNORECASE,
 )
-# "what's copstrainingportal.org?" asks what the page is.
-_ASKS_WHAT_IT_IS = re.compile(r"^\s*(?:what(?:'s|s| is)|whats)\s+\??\s*$", re.IGNORECASE)
+# "what's copstrainingportal.org?" asks what the page is; "nasro.org or nasro.com?" which is right.
+_ASKS_WHAT_IT_IS = re.compile(r"^\s*(?:(?:what(?:'s|s| is)|whats)\s+\??|(?:is it\s+)?or\s*\?)\s*$", re.IGNORECASE)
 _KEY = re.compile(
     r"^(?=[A-Za-z0-9+/=_\-.:]*\d)(?=[A-Za-z0-9+/=_\-.:]*[A-Za-z])[A-Za-z0-9+/=_\-.:]{10,}$"
     # a password: letters, digits and signs in one word ("P@ssw0rd!2024")

@@ -281,10 +281,19 @@ _CLOSING_THANKS = re.compile(
 )
 
 
+# Thanks or an "ok" for the last answer, then a question of its own: "Thank you. And in writing?"
+_OPENING_THANKS = re.compile(
+    r"^\W*(?:" + _THANKS + r"|ok|okay|great|perfect|got it|cool|awesome|alright|all right)"
+    r"(?: (?:a lot|so much|very much|for that|for the help))?\s*[,.!:;-]+\s*",
+    re.IGNORECASE,
+)
+
+
 def without_courtesies(text: str) -> str:
-    """The message without a greeting before it and thanks after it, when a question of its own
-    remains: they decide nothing of what it asks ("hi, what is COPS?" asks what COPS is)."""
-    body = _CLOSING_THANKS.sub("", _OPENING_GREETING.sub("", text, count=1))
+    """The message without a greeting or thanks before it and thanks after it, when a question of
+    its own remains: they decide nothing of what it asks ("hi, what is COPS?" asks what COPS is)."""
+    opened = _OPENING_GREETING.sub("", text, count=1)
+    body = _CLOSING_THANKS.sub("", _OPENING_THANKS.sub("", opened, count=1))
     return body if len(body.split()) >= 3 else text
 
 

@@ -39,6 +39,14 @@ def test_a_greeting_before_a_question_and_thanks_after_it_are_not_what_it_asks()
     assert visitor_text.without_courtesies("hi there") == "hi there"
 
 
+def test_thanks_for_the_last_answer_before_a_follow_up_is_not_what_it_asks():
+    assert visitor_text.without_courtesies("Thank you. And in writing?") == "And in writing?"
+    assert visitor_text.without_courtesies("ok, and the hours?") == "and the hours?"
+    # A rating or a goodbye is all the message says: it stays.
+    assert visitor_text.without_courtesies("thanks, that helped") == "thanks, that helped"
+    assert visitor_text.without_courtesies("Thanks! bye") == "Thanks! bye"
+
+
 def test_the_classifier_reads_2019_and_other_years_as_two_words():
     assert visitor_text.classifier_form("who opened it in 2019") == "who opened it in yearnineteen"
     assert visitor_text.classifier_form("and in 2021 or '22?") == "and in yearnumber or yearnumber"
@@ -234,6 +242,8 @@ def safety() -> SafetyCheck:
         ("Should I call 911 or the COPS Office if someone threatens my school?", "emergency", "en"),
         ("i want to dissapear forever theres no point anymore", "self_harm", "en"),
         ("I'm an SRO. After what I saw on a call last week I keep thinking about eating my gun.", "self_harm", "en"),
+        ("5 yr old missing at the county fair, help", "emergency", "en"),
+        ("missing 9 year old last seen near the school bus stop", "emergency", "en"),
     ],
 )
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
