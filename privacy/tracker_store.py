@@ -11,6 +11,10 @@ When the turn being saved ran `action_erase_conversation` (after the visitor con
 conversation"), every event stored before that action is deleted. What is kept is the language
 the visitor chose, so that they are answered in it, and the events from that action on (its
 "deleted" message), so that the next turn reads on from there.
+
+A turn reads back only its conversation's latest events (RECENT_EVENTS), so that its cost does not
+grow with the conversation; the whole conversation is read for make report, make story and the
+HTTP API's /tracker.
 """
 
 import itertools
@@ -32,6 +36,12 @@ logger = logging.getLogger(__name__)
 logs.install()
 
 ERASE_ACTION = "action_erase_conversation"
+# How many of its latest events a turn reads back. Rasa's store reads and parses every event of the
+# session, and the policies then go through every one of them: a visitor on Slack or Telegram keeps
+# one conversation for months, and its 200th turn cost 6 times its 10th. About 20 turns: more than
+# any rule, follow-up or repeated question looks back. What the window leaves out still counts
+# through the slots' values, read as the events that last set them.
+RECENT_EVENTS = 200
 # How many of a tracker's events are stored: set on the trackers this store reads and writes.
 _STORED = "_cops_stored_events"
 # Slots that hold no word of the visitor's and that the conversation needs after an erasure.
@@ -49,10 +59,58 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
     """
 
     async def _retrieve(self, sender_id: Text, fetch_events_from_all_sessions: bool) -> Optional[DialogueStateTracker]:
-        tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        if fetch_events_from_all_sessions:  # the whole conversation: make report, make story
+            tracker = await super()._retrieve(sender_id, fetch_events_from_all_sessions)
+        else:
+            tracker = self._recent(sender_id)
         if tracker is not None:
             setattr(tracker, _STORED, len(tracker.events))
         return tracker
+
+    def _recent(self, sender_id: Text) -> Optional[DialogueStateTracker]:
+        """The session's latest RECENT_EVENTS events, from the first turn among them that starts
+        with no loop open, after the events that last set each slot before it; the whole session
+        when it is shorter, or when no turn among them starts outside a loop.
+
+        Outside a loop, because a loop's later events reach back to where it opened (the two-stage
+        fallback reverts the visitor's messages since): a window that starts inside one left Rasa
+        spinning (bench/NOTES.md)."""
+        event = self.SQLEvent
+        with self.session_scope() as session:
+            session_events = self._event_query(session, sender_id, fetch_events_from_all_sessions=False).order_by(None)
+            rows = session_events.order_by(event.id.desc()).limit(RECENT_EVENTS).all()[::-1]
+            if not rows or not self.domain:
+                return None
+            if len(rows) == RECENT_EVENTS:
+                loop_before = (
+                    session_events.filter(event.id < rows[0].id, event.type_name == "active_loop")
+                    .order_by(event.id.desc())
+                    .first()
+                )
+                start = _first_turn_outside_a_loop(rows, loop_before)
+                if start is None:
+                    rows = session_events.order_by(event.id).all()
+                else:
+                    rows = self._slots_before(session_events, rows[start].id) + rows[start:]
+            events = [json.loads(row.data) for row in rows]
+        return DialogueStateTracker.from_dict(sender_id, events, self.domain.slots)
+
+    def _slots_before(self, session_events: Any, first_id: int) -> List[Any]:
+        """The rows that last set each slot before event `first_id`, since the last reset."""
+        event = self.SQLEvent
+        earlier = session_events.filter(event.id < first_id)
+        reset = earlier.filter(event.type_name.in_(("restart", "reset_slots"))).with_entities(
+            sqlalchemy.func.max(event.id)
+        )
+        since_reset = earlier.filter(event.id > (reset.scalar() or 0))
+        # A slot event's action_name column holds the slot's name (SQLTrackerStore.save).
+        latest = (
+            since_reset.filter(event.type_name == "slot")
+            .group_by(event.action_name)
+            .with_entities(sqlalchemy.func.max(event.id))
+        )
+        ids = [row_id for (row_id,) in latest.all() if row_id is not None]
+        return session_events.filter(event.id.in_(ids)).order_by(event.id).all() if ids else []
 
     def _additional_events(self, session: Any, tracker: DialogueStateTracker) -> Iterator[Event]:
         stored = getattr(tracker, _STORED, None)
@@ -83,6 +141,17 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
 
     async def stream_events(self, tracker: DialogueStateTracker) -> None:
         """Nothing: save() publishes the masked events itself."""
+
+
+def _first_turn_outside_a_loop(rows: List[Any], loop_before: Optional[Any]) -> Optional[int]:
+    """The index of the first `action_listen` among `rows` at which no loop is open."""
+    open_loop = loop_before is not None and json.loads(loop_before.data).get("name") is not None
+    for index, row in enumerate(rows):
+        if row.type_name == "active_loop":
+            open_loop = json.loads(row.data).get("name") is not None
+        elif row.type_name == "action" and row.action_name == "action_listen" and not open_loop:
+            return index
+    return None
 
 
 def overwrite_what_is_deleted(store: SQLTrackerStore, session: Any) -> None:

@@ -23,7 +23,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from ops.tracker_store import apply_tracker_store_defaults
 from privacy.pii import find, mask
-from privacy.tracker_store import ERASE_ACTION, PrivateSQLTrackerStore
+from privacy.tracker_store import ERASE_ACTION, RECENT_EVENTS, PrivateSQLTrackerStore
 
 ROOT = Path(__file__).resolve().parent.parent
 CORPUS = ROOT / "tests" / "pii_corpus.yml"
@@ -113,6 +113,76 @@ def turn(text: str, answer: str, *actions: str) -> list:
         events.append(ActionExecuted(action))
     events += [BotUttered(answer), ActionExecuted("action_listen")]
     return events
+
+
+def a_long_conversation(store, loop_closed_at):
+    """100 turns: a slot set and reset by a restart, one set once, one set every turn, and the
+    two-stage fallback's loop opened in turn 5 and closed in turn `loop_closed_at` (None: never)."""
+    from rasa.shared.core.events import ActiveLoop, Restarted
+
+    tracker = DialogueStateTracker.from_events(
+        "visitor", [SessionStarted(), ActionExecuted("action_listen")], slots=store.domain.slots
+    )
+    for event in [SlotSet("conference_year", "2018"), Restarted(), ActionExecuted("action_listen")]:
+        tracker.update(event)
+    tracker.update(SlotSet("session_started_metadata", {"channel": "telegram"}))
+    for number in range(100):
+        events = turn(f"question {number}", f"answer {number}", "action_share_link")
+        if number == 5:
+            events.insert(-1, ActiveLoop("action_two_stage_fallback"))
+        if number == loop_closed_at:
+            events.insert(-1, ActiveLoop(None))
+        for event in events:
+            tracker.update(event)
+        tracker.update(SlotSet("language", "es" if number % 2 else "en"))
+    return tracker
+
+
+def test_a_long_conversation_is_read_back_from_its_first_recent_turn_outside_a_loop(store):
+    """A turn reads back only about RECENT_EVENTS events (its cost would grow with the
+    conversation): from the first turn among them that starts with no loop open, with the slots as
+    the whole conversation left them; and it appends after them exactly what it adds."""
+    asyncio.run(_a_long_conversation_is_read_back_from_its_first_recent_turn_outside_a_loop(store))
+
+
+async def _a_long_conversation_is_read_back_from_its_first_recent_turn_outside_a_loop(store):
+    tracker = a_long_conversation(store, loop_closed_at=95)
+    await store.save(tracker)
+
+    recent = await store.retrieve("visitor")
+    assert len(recent.events) < RECENT_EVENTS < len(tracker.events)
+    first_of_window = next(event for event in recent.events if not isinstance(event, SlotSet))
+    assert first_of_window == ActionExecuted("action_listen"), "the window starts at a turn"
+    assert recent.active_loop_name is None
+    user_messages = [event.text for event in recent.events if isinstance(event, UserUttered)]
+    assert user_messages == ["question 96", "question 97", "question 98", "question 99"], "after the loop closed"
+    assert recent.current_slot_values() == tracker.current_slot_values()
+    assert recent.get_slot("conference_year") is None, "reset by the restart"
+    assert recent.get_slot("session_started_metadata") == {"channel": "telegram"}
+    assert recent.get_slot("language") == "es"
+    assert len((await store.retrieve_full_tracker("visitor")).events) == len(tracker.events)
+
+    before = len(stored_rows(store, "visitor"))
+    added = turn("question 100", "answer 100")
+    for event in added:
+        recent.update(event)
+    await store.save(recent)
+    rows = stored_rows(store, "visitor")
+    assert len(rows) == before + len(added) and json.loads(rows[-len(added)][1])["text"] == "question 100"
+
+
+def test_a_conversation_whose_recent_turns_are_all_in_a_loop_is_read_back_whole(store):
+    """A loop's later events reach back to where it opened: a window starting inside one once left
+    Rasa spinning (bench/NOTES.md)."""
+    asyncio.run(_a_conversation_whose_recent_turns_are_all_in_a_loop_is_read_back_whole(store))
+
+
+async def _a_conversation_whose_recent_turns_are_all_in_a_loop_is_read_back_whole(store):
+    tracker = a_long_conversation(store, loop_closed_at=None)
+    await store.save(tracker)
+    recent = await store.retrieve("visitor")
+    assert len(recent.events) == len(tracker.events)
+    assert recent.active_loop_name == "action_two_stage_fallback"
 
 
 def test_the_store_keeps_masked_text_and_rasa_reads_it_back(store):
