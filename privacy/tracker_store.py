@@ -82,12 +82,13 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
             if not rows or not self.domain:
                 return None
             if len(rows) == RECENT_EVENTS:
-                loop_before = (
-                    session_events.filter(event.id < rows[0].id, event.type_name == "active_loop")
+                # A restart closes any loop without an event of the loop's own.
+                loop_or_restart_before = (
+                    session_events.filter(event.id < rows[0].id, event.type_name.in_(("active_loop", "restart")))
                     .order_by(event.id.desc())
                     .first()
                 )
-                start = _first_turn_outside_a_loop(rows, loop_before)
+                start = _first_turn_outside_a_loop(rows, loop_or_restart_before)
                 if start is None:
                     rows = session_events.order_by(event.id).all()
                 else:
@@ -143,12 +144,16 @@ class PrivateSQLTrackerStore(SQLTrackerStore):
         """Nothing: save() publishes the masked events itself."""
 
 
-def _first_turn_outside_a_loop(rows: List[Any], loop_before: Optional[Any]) -> Optional[int]:
+def _first_turn_outside_a_loop(rows: List[Any], loop_or_restart_before: Optional[Any]) -> Optional[int]:
     """The index of the first `action_listen` among `rows` at which no loop is open."""
-    open_loop = loop_before is not None and json.loads(loop_before.data).get("name") is not None
+
+    def opens_a_loop(row: Any) -> bool:
+        return row.type_name == "active_loop" and json.loads(row.data).get("name") is not None
+
+    open_loop = loop_or_restart_before is not None and opens_a_loop(loop_or_restart_before)
     for index, row in enumerate(rows):
-        if row.type_name == "active_loop":
-            open_loop = json.loads(row.data).get("name") is not None
+        if row.type_name in ("active_loop", "restart"):
+            open_loop = opens_a_loop(row)
         elif row.type_name == "action" and row.action_name == "action_listen" and not open_loop:
             return index
     return None

@@ -115,9 +115,10 @@ def turn(text: str, answer: str, *actions: str) -> list:
     return events
 
 
-def a_long_conversation(store, loop_closed_at):
+def a_long_conversation(store, loop_closed_at, restarted_at=None):
     """100 turns: a slot set and reset by a restart, one set once, one set every turn, and the
-    two-stage fallback's loop opened in turn 5 and closed in turn `loop_closed_at` (None: never)."""
+    two-stage fallback's loop opened in turn 5 and closed in turn `loop_closed_at` (None: never),
+    or by a restart in turn `restarted_at`."""
     from rasa.shared.core.events import ActiveLoop, Restarted
 
     tracker = DialogueStateTracker.from_events(
@@ -132,6 +133,8 @@ def a_long_conversation(store, loop_closed_at):
             events.insert(-1, ActiveLoop("action_two_stage_fallback"))
         if number == loop_closed_at:
             events.insert(-1, ActiveLoop(None))
+        if number == restarted_at:
+            events.insert(-1, Restarted())
         for event in events:
             tracker.update(event)
         tracker.update(SlotSet("language", "es" if number % 2 else "en"))
@@ -183,6 +186,20 @@ async def _a_conversation_whose_recent_turns_are_all_in_a_loop_is_read_back_whol
     recent = await store.retrieve("visitor")
     assert len(recent.events) == len(tracker.events)
     assert recent.active_loop_name == "action_two_stage_fallback"
+
+
+def test_a_restart_closes_the_loop_for_the_window_too(store):
+    asyncio.run(_a_restart_closes_the_loop_for_the_window_too(store))
+
+
+async def _a_restart_closes_the_loop_for_the_window_too(store):
+    tracker = a_long_conversation(store, loop_closed_at=None, restarted_at=60)
+    await store.save(tracker)
+    recent = await store.retrieve("visitor")
+    assert len(recent.events) <= RECENT_EVENTS < len(tracker.events)
+    assert recent.active_loop_name is None
+    assert recent.latest_message.text == "question 99"
+    assert recent.current_slot_values() == tracker.current_slot_values()
 
 
 def test_the_store_keeps_masked_text_and_rasa_reads_it_back(store):
