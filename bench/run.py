@@ -7,7 +7,7 @@ project's channels (credentials.yml), its SQL tracker store (SQLite, a fresh fil
 fresh action server each, all on 127.0.0.1, started by the functions `make run` uses.
 
 Then the cluster of `make cluster` (nginx, PostgreSQL tracker store, Redis lock store, two action
-servers; ops/cluster.py) with one Rasa server and with two, at 50 visitors: what a second
+servers; ops/cluster.py) with one Rasa server and with two, at 20 and 50 visitors: what a second
 server adds on this machine. And `make dashboard` on a PostgreSQL store of 100,000 conversations
 (copies of real ones, bench/seed.py), from launch to the page written.
 
@@ -359,6 +359,12 @@ def measure_cluster(model: str) -> dict:
                 kind: load(running.url, question["text"], question["expect"], CLUSTER_VISITORS)
                 for kind, question in questions().items()
             }
+            # Issue 16's throughput and p99 targets are set at 20 visitors: the cluster is how this
+            # project runs more than one Rasa server, which the issue allows against the baseline's one.
+            found[servers]["at_20_visitors"] = {
+                kind: load(running.url, question["text"], question["expect"], 20)
+                for kind, question in questions().items()
+            }
         finally:
             cluster.stop(directory)
             shutil.rmtree(directory, ignore_errors=True)
@@ -494,6 +500,26 @@ def targets(results: dict) -> List[tuple]:
     for kind, label in KINDS:
         ratio_target(f"throughput, 20 visitors, {label}", kind, 20, "per_s", 3, ">= 3x the baseline")
         ratio_target(f"webhook p99, 20 visitors, {label}", kind, 20, "p99_ms", 1 / 3, "<= 1/3 of the baseline")
+    at_20 = results.get("cluster", {}).get("2", {}).get("at_20_visitors", {})
+    for kind, label in KINDS:
+        b, m = level(base, kind, 20), at_20.get(kind)
+        if b is None or m is None:
+            continue
+        who = f"20 visitors, {label}, `make cluster` with 2 Rasa servers"
+        found.append(
+            (
+                f"throughput, {who}: >= 3x the baseline",
+                f"{number(m['per_s'], 'msg/s')}, {m['per_s'] / b['per_s']:.2f}x the baseline",
+                m["per_s"] >= 3 * b["per_s"],
+            )
+        )
+        found.append(
+            (
+                f"webhook p99, {who}: <= 1/3 of the baseline",
+                f"{number(m['p99_ms'], 'ms')}, {m['p99_ms'] / b['p99_ms']:.2f}x the baseline",
+                m["p99_ms"] <= b["p99_ms"] / 3,
+            )
+        )
     previous = results.get("previous")
     if previous:
         # Timings on this machine move by up to a quarter from one run to the next with nothing
@@ -643,7 +669,7 @@ def markdown(results: dict) -> str:
     scaled = results["cluster"]
     lines += [
         "",
-        f"`make cluster` (nginx, PostgreSQL, Redis), this project's model, {CLUSTER_VISITORS} visitors:",
+        "`make cluster` (nginx, PostgreSQL, Redis), this project's model:",
         "",
         "| figure | 1 Rasa server | 2 Rasa servers | ratio |",
         "|---|---:|---:|---:|",
@@ -652,9 +678,16 @@ def markdown(results: dict) -> str:
         if kind not in scaled["1"]:
             continue
         one, two = scaled["1"][kind], scaled["2"][kind]
+        if "at_20_visitors" in scaled["1"]:
+            one_20, two_20 = scaled["1"]["at_20_visitors"][kind], scaled["2"]["at_20_visitors"][kind]
+            for key, unit, what in (("per_s", "msg/s", "throughput"), ("p99_ms", "ms", "p99")):
+                lines.append(
+                    f"| {label}, 20 visitors: {what} | {number(one_20[key], unit)} | {number(two_20[key], unit)} | "
+                    f"{two_20[key] / one_20[key]:.2f} |"
+                )
         for key, unit, what in (("per_s", "msg/s", "throughput"), ("p99_ms", "ms", "p99")):
             lines.append(
-                f"| {label}: {what} | {number(one[key], unit)} | {number(two[key], unit)} | {two[key] / one[key]:.2f} |"
+                f"| {label}, {CLUSTER_VISITORS} visitors: {what} | {number(one[key], unit)} | {number(two[key], unit)} | {two[key] / one[key]:.2f} |"
             )
     lines += [
         "",

@@ -108,7 +108,7 @@ def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
     assert "baseline / this project: single questions 0.950 / 0.940; dialogues, every turn right 0.850 / 0.840" in table
     assert "| training time (`rasa train`) | 300 s | 20.0 s | 0.07 |" in table
     assert "| issue 5: held-out macro F1: >= the baseline's | 0.940 against 0.950 | **no** |" in table
-    assert "| custom action: throughput | 100 msg/s | 150 msg/s | 1.50 |" in table
+    assert "| custom action, 50 visitors: throughput | 100 msg/s | 150 msg/s | 1.50 |" in table
     assert "| cluster, 2 Rasa servers, 50 visitors: messages/s | 150 | 150 |" in bench.sizing(results)
 
     readme = tmp_path / "README.md"
@@ -164,3 +164,15 @@ def test_repeats_give_the_median_and_the_spread_and_the_last_run_bounds_training
     assert verdicts["training time: no worse than the last run's (2026-01-01, within 25%)"]
     assert not verdicts["cold start: no worse than the last run's (2026-01-01, within 25%)"]
     assert not verdicts["held-out macro F1: no worse than the last run's (2026-01-01)"]
+
+    # Two Rasa servers of `make cluster` at 20 visitors against the baseline's one (20 msg/s).
+    fast = dict(server, visitors=20, per_s=70.0, p99_ms=30.0)
+    slow = dict(fast, per_s=50.0)
+    results["cluster"]["1"]["at_20_visitors"] = {"domain": slow, "action": slow}
+    results["cluster"]["2"]["at_20_visitors"] = {"domain": fast, "action": slow}
+    verdicts = {target: holds for target, _, holds in bench.targets(results)}
+    assert verdicts["throughput, 20 visitors, domain response, `make cluster` with 2 Rasa servers: >= 3x the baseline"]
+    assert not verdicts[
+        "throughput, 20 visitors, custom action, `make cluster` with 2 Rasa servers: >= 3x the baseline"
+    ]
+    assert "| domain response, 20 visitors: throughput | 50.0 msg/s | 70.0 msg/s | 1.40 |" in bench.markdown(results)
