@@ -68,6 +68,8 @@ ACKNOWLEDGMENTS = {"affirm", "deny", "thank", "greet", "goodbye"}
 CONFIRMATION_REPLIES = {"affirm", "deny"}
 # "and their number?" is short; "is that the same line as the response center?" names its own.
 SHORT_FOLLOW_UP_WORDS = 5
+# The entity naming the subject of a page asked for (data/nlu/contacts.yml).
+LINK_TOPIC = "resource_topic"
 # Words of a follow-up that ask nothing themselves: "and what about the 2021 one?"
 _FILLER = {
     "and",
@@ -520,7 +522,13 @@ class ConversationContext(GraphComponent):
             # which names its subject: no longer a follow-up of the thread (and after "who leads
             # it today?", one the facts do not answer).
             focus, follow_up = same, False
-        probabilities = self._link_with_its_answer(focus.probabilities)
+        # "chp link and svpp link" asks for two pages, not for SVPP's answer with its page.
+        topics_named = {
+            entity.get("value") for entity in message.get(ENTITIES) or [] if entity.get("entity") == LINK_TOPIC
+        }
+        probabilities = (
+            focus.probabilities if len(topics_named) > 1 else self._link_with_its_answer(focus.probabilities)
+        )
         if "correction" in by_kind:
             probabilities = dict(by_kind["correction"].probabilities)
             if previous is not None:
@@ -577,7 +585,11 @@ class ConversationContext(GraphComponent):
             if "in_context" in by_kind and not stands_alone:
                 probabilities = _agreement(probabilities, by_kind["in_context"].probabilities)
             probabilities = self._within_topic(
-                probabilities, readings[0].probabilities, previous, visitor_text.points_back(normalized)
+                probabilities,
+                # A bare "where?" names no other topic, however its one word leans by itself.
+                {} if visitor_text.only_an_asking_word(normalized) else readings[0].probabilities,
+                previous,
+                visitor_text.points_back(normalized),
             )
             if previous in self.topics and visitor_text.only_asks_back(normalized):
                 # "why?" after the state certification of the courses: its answer says why ("on

@@ -339,12 +339,19 @@ class SafetyCheck(GraphComponent):
 
     @staticmethod
     def _not_dangerous(message: Message) -> None:
-        """The classifier's guess of an emergency, overruled: the next likeliest intent instead."""
+        """The classifier's guess of an emergency, overruled: the next likeliest intent instead,
+        as sure as the classifier is of it among the answers that remain ("what is the suicide
+        crisis line number" is mostly read as a crisis; once it is known to be none, the
+        Lifeline's answer is what it asks, not a "did you mean")."""
+        ranking = message.get(INTENT_RANKING_KEY) or []
         if (message.get(INTENT) or {}).get("name") not in (EMERGENCY, CRISIS):
             return
-        ranking = [entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry["name"] not in (EMERGENCY, CRISIS)]
-        message.set(INTENT, ranking[0] if ranking else {"name": None, "confidence": 0.0}, add_to_output=True)
-        message.set(INTENT_RANKING_KEY, ranking, add_to_output=True)
+        remaining = [entry for entry in ranking if entry["name"] not in (EMERGENCY, CRISIS)]
+        total = sum(entry["confidence"] for entry in remaining)
+        if total > 0:
+            remaining = [{**entry, "confidence": entry["confidence"] / total} for entry in remaining]
+        message.set(INTENT, remaining[0] if remaining else {"name": None, "confidence": 0.0}, add_to_output=True)
+        message.set(INTENT_RANKING_KEY, remaining, add_to_output=True)
 
 
 def _shouting(text: str) -> bool:

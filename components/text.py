@@ -607,6 +607,17 @@ def only_asks_back(normalized: str) -> bool:
     return bool(_ONLY_ASKS_BACK.match(normalized))
 
 
+_ONLY_AN_ASKING_WORD = re.compile(
+    r"^(?:(?:and|so|ok|okay|but|then|y|pero|entonces) )?" + _ONE_ASKING_WORD + r"(?: (?:then|exactly|again))?$"
+)
+
+
+def only_an_asking_word(normalized: str) -> bool:
+    """Whether a message is a bare "where?", "and when?", "how many?": it names nothing, so it can
+    only ask of the conversation's subject."""
+    return bool(_ONLY_AN_ASKING_WORD.match(normalized))
+
+
 def points_back(normalized: str) -> bool:
     """Whether a message names what it asks about only by pointing back: "it", "they", "that one"."""
     return bool(_REFERS_BACK.search(normalized))

@@ -10,6 +10,7 @@ from typing import Any, Dict, List, Optional
 from rasa.shared.core.events import Restarted, SessionStarted, UserUtteranceReverted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 
+from components import text as visitor_text
 from content import answers as content_answers
 from content.feedback import RATING_INTENT
 
@@ -123,6 +124,12 @@ def context_text(turns: List[Turn], titles: Dict[str, str]) -> Optional[str]:
     visitor's last question itself when the assistant had no answer to it ("how much is the
     course?" ... "how long is it at least?")."""
     if turns and turns[0].intent == UNANSWERED:
-        return turns[0].text
+        # "and 2019?" after SVPP's answer was about SVPP though the facts did not answer it: what
+        # follows it ("what law created it?") still leans on SVPP's answer.
+        unanswered = turns[0].text
+        if visitor_text.names_a_subject(visitor_text.normalize(unanswered)):
+            return unanswered
+        before = last_answered(turns[1:], titles)
+        return f"{titles[before]} {unanswered}" if before else unanswered
     previous = last_answered(turns, titles)
     return titles.get(previous) if previous else None

@@ -244,6 +244,10 @@ def safety() -> SafetyCheck:
         ("I'm an SRO. After what I saw on a call last week I keep thinking about eating my gun.", "self_harm", "en"),
         ("5 yr old missing at the county fair, help", "emergency", "en"),
         ("missing 9 year old last seen near the school bus stop", "emergency", "en"),
+        # Beside the look-alikes of a video shoot and of protecting kids from shooters:
+        ("he says he wants to shoot the principal", "emergency", "en"),
+        ("there's a shooter in the hallway right now, how do I protect the kids from him", "emergency", "en"),
+        ("a guy is filming a video of the bomb he left by the gym", "emergency", "en"),
     ],
 )
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
@@ -294,6 +298,9 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
         "she is planning to apply for the grant tonight",
         "how do I stop getting the newsletter emails, my inbox is drowning",
         "what's the 911 for funding questions, who do I call?",
+        "My son wants to be a cop and protect kids from shooters. What exactly is an SRO?",
+        "the SRO at my school is a bomb guy lol, he's great. how long is the basic course he took?",
+        "We want to shoot a short video with our SRO for a school event; who handles press at COPS?",
     ],
 )
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
@@ -317,7 +324,9 @@ def test_the_safety_check_overrules_the_classifier_both_ways(safety):
     harmless = message_with("what does an sro do in an emergency", "emergency", 0.6)
     safety.process([dangerous, harmless], tracker)
     assert dangerous.get("intent") == {"name": "emergency", "confidence": 1.0}
-    assert harmless.get("intent")["name"] == "what_is_sro"
+    # Read at 0.4 beside the emergency's 0.6, the answer is all that remains once there is none:
+    # the fallback's threshold does not turn it into "did you mean".
+    assert harmless.get("intent") == {"name": "what_is_sro", "confidence": 1.0}
 
 
 def test_a_danger_in_spanish_sets_the_language_of_the_answer(safety):
