@@ -25,8 +25,12 @@ def test_a_conversation_becomes_a_test_story(assistant):
     assert story["steps"] == [
         {"intent": "greet", "user": "hello"},
         {"action": "utter_greet"},
-        # the entity the lookup table found is annotated, as a test story expects it
-        {"intent": "conference_location", "user": "where was the [nasro](resource_topic) 2019 conference held?"},
+        # the entity the lookup table found is annotated, as a test story expects it (with the
+        # topic its phrase stands for, data/nlu/contacts.yml)
+        {
+            "intent": "conference_location",
+            "user": 'where was the [nasro 2019 conference]{"entity": "resource_topic", "value": "conference"} held?',
+        },
         {"action": "utter_conference_location"},
         {"action": "action_share_link"},
     ]
