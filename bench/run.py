@@ -435,6 +435,7 @@ def spread(row: Optional[dict], key: str, unit: str) -> str:
 
 
 def _plain(value: float) -> str:
+    """A figure without its unit: one decimal below 100, none above."""
     return f"{value:.1f}" if value < 100 else f"{value:.0f}"
 
 
@@ -485,41 +486,31 @@ def targets(results: dict) -> List[tuple]:
     base, mine = results["baseline"], results["project"]
     found = []
 
-    def ratio_target(label: str, kind: str, visitors: int, key: str, bound: float, bound_text: str) -> None:
-        b, m = level(base, kind, visitors), level(mine, kind, visitors)
-        if b is None or m is None:
-            if m is not None:
-                found.append((f"{label}: {bound_text}", f"{number(m[key], UNITS[key])}; baseline not measured", False))
+    def ratio_target(label: str, b: Optional[dict], m: Optional[dict], key: str, bound: float, bound_text: str) -> None:
+        if m is None:
+            return
+        if b is None:
+            found.append((f"{label}: {bound_text}", f"{number(m[key], UNITS[key])}; baseline not measured", False))
             return
         ratio = m[key] / b[key]
         holds = ratio >= bound if key == "per_s" else ratio <= bound
         found.append((f"{label}: {bound_text}", f"{number(m[key], UNITS[key])}, {ratio:.2f}x the baseline", holds))
 
-    ratio_target("webhook p50, 1 visitor, FAQ answer", "faq", 1, "p50_ms", 1 / 3, "<= 1/3 of the baseline")
-    ratio_target("webhook p50, 1 visitor, custom action", "action", 1, "p50_ms", 1 / 2, "<= 1/2 of the baseline")
-    for kind, label in KINDS:
-        ratio_target(f"throughput, 20 visitors, {label}", kind, 20, "per_s", 3, ">= 3x the baseline")
-        ratio_target(f"webhook p99, 20 visitors, {label}", kind, 20, "p99_ms", 1 / 3, "<= 1/3 of the baseline")
+    def one_server(kind: str, visitors: int) -> tuple:
+        return level(base, kind, visitors), level(mine, kind, visitors)
+
+    ratio_target("webhook p50, 1 visitor, FAQ answer", *one_server("faq", 1), "p50_ms", 1 / 3, "<= 1/3 of the baseline")
+    ratio_target(
+        "webhook p50, 1 visitor, custom action", *one_server("action", 1), "p50_ms", 1 / 2, "<= 1/2 of the baseline"
+    )
     at_20 = results.get("cluster", {}).get("2", {}).get("at_20_visitors", {})
     for kind, label in KINDS:
-        b, m = level(base, kind, 20), at_20.get(kind)
-        if b is None or m is None:
-            continue
-        who = f"20 visitors, {label}, `make cluster` with 2 Rasa servers"
-        found.append(
-            (
-                f"throughput, {who}: >= 3x the baseline",
-                f"{number(m['per_s'], 'msg/s')}, {m['per_s'] / b['per_s']:.2f}x the baseline",
-                m["per_s"] >= 3 * b["per_s"],
-            )
-        )
-        found.append(
-            (
-                f"webhook p99, {who}: <= 1/3 of the baseline",
-                f"{number(m['p99_ms'], 'ms')}, {m['p99_ms'] / b['p99_ms']:.2f}x the baseline",
-                m["p99_ms"] <= b["p99_ms"] / 3,
-            )
-        )
+        for who, (b, m) in (
+            (f"20 visitors, {label}", one_server(kind, 20)),
+            (f"20 visitors, {label}, `make cluster` with 2 Rasa servers", (level(base, kind, 20), at_20.get(kind))),
+        ):
+            ratio_target(f"throughput, {who}", b, m, "per_s", 3, ">= 3x the baseline")
+            ratio_target(f"webhook p99, {who}", b, m, "p99_ms", 1 / 3, "<= 1/3 of the baseline")
     previous = results.get("previous")
     if previous:
         # Timings on this machine move by up to a quarter from one run to the next with nothing
@@ -603,7 +594,7 @@ def targets(results: dict) -> List[tuple]:
 def number(value: float, unit: str) -> str:
     if unit == "":
         return f"{value:.3f}"
-    return f"{value:.1f} {unit}" if value < 100 else f"{value:.0f} {unit}"
+    return f"{_plain(value)} {unit}"
 
 
 def machine() -> str:
@@ -850,16 +841,18 @@ def main() -> int:
     started = time.perf_counter()
     results: dict = {"date": time.strftime("%Y-%m-%d"), "machine": machine()}
     last_run = BENCH / "results.json"
-    if last_run.is_file():
-        # Issue 16: training time, cold start and F1 no worse than the last run's (targets()).
-        last = json.loads(last_run.read_text(encoding="utf-8"))
+    last = json.loads(last_run.read_text(encoding="utf-8")) if last_run.is_file() else None
+    if last is not None and last["machine"] == results["machine"]:
+        # Issue 16: training time, cold start and F1 no worse than the last run's on this machine
+        # (targets()).
         results["previous"] = {
             "date": last["date"],
             **{key: last["project"][key] for key in ("train_s", "cold_start_s", "macro_f1")},
         }
     measured = dict(CONFIGURATIONS)
     if args.keep_baseline:
-        last = json.loads((BENCH / "results.json").read_text(encoding="utf-8"))
+        if last is None:
+            raise SystemExit(f"{last_run} does not exist: run `make bench` in full")
         if last["machine"] != results["machine"]:
             # A ratio of figures from two machines says nothing about the configuration.
             raise SystemExit(

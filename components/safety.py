@@ -343,10 +343,11 @@ class SafetyCheck(GraphComponent):
         as sure as the classifier is of it among the answers that remain ("what is the suicide
         crisis line number" is mostly read as a crisis; once it is known to be none, the
         Lifeline's answer is what it asks, not a "did you mean")."""
-        ranking = message.get(INTENT_RANKING_KEY) or []
         if (message.get(INTENT) or {}).get("name") not in (EMERGENCY, CRISIS):
             return
-        remaining = [entry for entry in ranking if entry["name"] not in (EMERGENCY, CRISIS)]
+        remaining = [
+            entry for entry in message.get(INTENT_RANKING_KEY) or [] if entry["name"] not in (EMERGENCY, CRISIS)
+        ]
         total = sum(entry["confidence"] for entry in remaining)
         if total > 0:
             remaining = [{**entry, "confidence": entry["confidence"] / total} for entry in remaining]

@@ -98,11 +98,12 @@ def test_the_table_says_which_target_holds_and_the_readme_quotes_it(tmp_path):
             "2": {"domain": two_servers, "action": two_servers},
         },
     }
-    verdicts = {target.split(":")[0]: holds for target, _, holds in bench.targets(results)}
-    assert verdicts["webhook p50, 1 visitor, custom action"]  # 2 ms against 50 ms
-    assert verdicts["throughput, 20 visitors, custom action"]  # 25 times the baseline
-    assert verdicts["issue 5"] is False  # the last of issue 5's lines: the F1 below the baseline's
-    assert not verdicts["turn 200 of one conversation"]  # 240 ms against 50 ms
+    verdicts = {target: holds for target, _, holds in bench.targets(results)}
+    assert verdicts["webhook p50, 1 visitor, custom action: <= 1/2 of the baseline"]  # 2 ms against 50 ms
+    assert verdicts["throughput, 20 visitors, custom action: >= 3x the baseline"]  # 25 times the baseline
+    assert verdicts["issue 5: training time: <= 1/2 of the baseline and <= 45 s"]
+    assert not verdicts["issue 5: held-out macro F1: >= the baseline's"]
+    assert not verdicts["turn 200 of one conversation: <= 2x turn 10"]  # 240 ms against 50 ms
     table = bench.markdown(results)
     assert "| 200 | 240 ms | 240 ms |" in table
     assert "baseline / this project: single questions 0.950 / 0.940; dialogues, every turn right 0.850 / 0.840" in table
