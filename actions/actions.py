@@ -13,12 +13,21 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
+from content.answers import PAGE_RESPONSE
 from content.contact_data import Link
 from content.feedback import HELPFUL, NOT_HELPFUL, RATING_INTENT, rating_of
-from content.formatting import ANSWERS, CONTACTS, CONVERSATION_ERASED, REPLIES, ReplyStyle, contact_values
+from content.formatting import (
+    ANSWERS,
+    CONTACTS,
+    CONVERSATION_ERASED,
+    REPLIES,
+    ReplyStyle,
+    contact_values,
+    next_question_buttons,
+    page_reply,
+)
 
 MAX_SUGGESTIONS = 3
-RELATED_QUESTIONS = 3
 # Rasa's two-stage fallback reads this intent as "none of these": it then asks to rephrase.
 NONE_OF_THESE_INTENT = "out_of_scope"
 NOT_UNDERSTOOD_INTENT = "nlu_fallback"
@@ -49,9 +58,7 @@ def _answer(
     visitor's rating of it (content/feedback.py) and the next questions of its topic (after the last
     answer only, when the message asked several questions)."""
     style = _style(tracker)
-    questions = tracker.latest_message.get(QUESTIONS) or []
-    last = not questions or intent not in questions or intent == questions[-1]
-    related = style.question_buttons(ANSWERS.related(intent, RELATED_QUESTIONS) if last else [])
+    related = next_question_buttons(style, intent, tracker.latest_message.get(QUESTIONS) or [])
     dispatcher.utter_message(
         text=template.format(**contact_values(style), **extra),
         buttons=style.rating_buttons(intent) if intent in ANSWERS else [],
@@ -189,39 +196,16 @@ def _intent_answered_before(tracker: Tracker) -> Optional[str]:
                 if intent != RATING_INTENT:
                     return intent
             seen_latest = True
-        elif seen_latest and event.get("event") == "action" and (event.get("name") or "").startswith("utter_"):
-            return event["name"][len("utter_") :]
+        elif seen_latest and event.get("event") == "action":
+            name = event.get("name") or ""
+            if name.startswith("utter_") and name != PAGE_RESPONSE:
+                return name[len("utter_") :]
     return None
-
-
-def _answered_intent(tracker: Tracker) -> Optional[str]:
-    """The intent whose answer (`utter_<intent>`) was just given: in a message with several
-    questions, not always the message's intent."""
-    for event in reversed(tracker.events):
-        if event.get("event") == "user":
-            break
-        name = event.get("name") or ""
-        if event.get("event") == "action" and name.startswith("utter_"):
-            return name[len("utter_") :]
-    return _latest_intent(tracker)
-
-
-class ActionShareLink(Action):
-    """Follows a fact of content/answers.yml with the page that tells more about it (for a conference
-    of another year than 2019, NASRO's site rather than the 2019 article)."""
-
-    def name(self) -> Text:
-        return "action_share_link"
-
-    def run(self, dispatcher: CollectingDispatcher, tracker: Tracker, domain: Dict[Text, Any]) -> List[EventType]:
-        intent = _answered_intent(tracker)
-        _share_page(dispatcher, tracker, intent, tracker.get_slot(YEAR_SLOT))
-        return []
 
 
 class ActionAnswerEachYear(Action):
     """ "How many attended in 2019, and in 2021?": the answer to the message's conference question
-    (content/answers.yml) for each year it names, each with its page."""
+    (content/answers.yml) for each year it names, each with its page; the last is rated."""
 
     def name(self) -> Text:
         return "action_answer_each_year"
@@ -230,33 +214,18 @@ class ActionAnswerEachYear(Action):
         intent = _latest_intent(tracker)
         answered_in_words = intent in ANSWERS and ANSWERS[intent].text
         years = (tracker.latest_message.get(YEARS) or []) if answered_in_words else []
-        language = _style(tracker).language
+        style = _style(tracker)
         for position, year in enumerate(years):
-            dispatcher.utter_message(text=ANSWERS.text_for_year(intent, year, language))
+            last = position == len(years) - 1
+            dispatcher.utter_message(
+                text=ANSWERS.text_for_year(intent, year, style.language),
+                buttons=style.rating_buttons(intent) if last else [],
+            )
             # What to ask next comes after the last answer only.
-            _share_page(dispatcher, tracker, intent, year, next_questions=position == len(years) - 1)
+            page = page_reply(style, intent, year != DEFAULT_YEAR, next_questions=last)
+            if page is not None:
+                dispatcher.utter_message(**page)
         return []
-
-
-def _share_page(
-    dispatcher: CollectingDispatcher,
-    tracker: Tracker,
-    intent: Optional[str],
-    year: Optional[str],
-    next_questions: bool = True,
-) -> None:
-    """The page that tells more about an answer, for the conference year it was about (None: the
-    default year's)."""
-    link = CONTACTS.link_answering(intent, year not in (None, DEFAULT_YEAR))
-    if link is None:
-        return
-    style = _style(tracker)
-    if next_questions:
-        _answer(dispatcher, tracker, REPLIES.template("more_info", style.language), intent, link=style.link(link))
-    else:
-        dispatcher.utter_message(
-            text=REPLIES.text("more_info", style.language, **contact_values(style), link=style.link(link))
-        )
 
 
 class ActionAcknowledgeRating(Action):

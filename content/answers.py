@@ -24,6 +24,9 @@ ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # `another_year`.
 OTHER_YEARS = ("2020", "2021")
 ANOTHER_YEAR = "other"
+# The response that follows a fact which has a page: the page, then the next questions of its
+# topic (written by channels/responses.py in the Rasa server).
+PAGE_RESPONSE = "utter_more_info"
 # What an action's text may ask to be filled in (content/formatting.py contact_values).
 CONTACT_PLACEHOLDERS = {
     "center_name",

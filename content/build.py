@@ -30,8 +30,6 @@ HEADER = "# Written by `python -m content.build` (make train) from {source}.\n# 
 YEAR_SLOT = "conference_year"
 LANGUAGE_SLOT = "language"
 SPANISH = "es"
-# Follows an answer that has a page, with its link (actions/actions.py).
-SHARE_LINK = "action_share_link"
 
 
 def _variant(text: str, **slots: Any) -> Dict[str, Any]:
@@ -71,8 +69,8 @@ def responses(answers: Answers) -> Dict[str, List[Dict[str, Any]]]:
 
 def steps(entry: Answer) -> List[str]:
     """The actions that answer the entry's question, in order."""
-    shares_link = entry.action is None and entry.link is not None
-    return [entry.response] + ([SHARE_LINK] if shares_link else []) + list(entry.then)
+    shares_page = entry.action is None and entry.link is not None
+    return [entry.response] + ([answers_file.PAGE_RESPONSE] if shares_page else []) + list(entry.then)
 
 
 def rules(answers: Answers) -> List[Dict[str, Any]]:

@@ -1,8 +1,9 @@
 """The content as the servers use it, loaded and checked once, and a reply shaped for a channel:
-clickable Markdown links for the web widget and REST clients, plain text for `rasa shell`."""
+clickable Markdown links for the web widget and REST clients, plain text for `rasa shell`; and what
+follows an answer (its page, the next questions of its topic), the same from either server."""
 
 from dataclasses import dataclass
-from typing import Dict, List, Optional
+from typing import Any, Dict, List, Optional, Sequence
 
 from content import answers, contact_data, feedback, replies
 from content.answers import Answers
@@ -26,6 +27,8 @@ BUTTONS_AS_TEXT_CHANNELS = {"twilio", "webexteams"}
 # conversation is erased, the socket.io channel sends it this event (channels/socketio.py), and the
 # page (web/chat.js) deletes that copy too.
 CONVERSATION_ERASED = "conversation_erased"
+# How many of its topic's next questions follow an answer.
+RELATED_QUESTIONS = 3
 
 
 @dataclass(frozen=True)
@@ -92,3 +95,32 @@ def contact_values(style: ReplyStyle) -> Dict[str, str]:
         "press_phone": style.phone(CONTACTS.press_phone),
         "press_email": style.email(CONTACTS.press_email),
     }
+
+
+def is_last_answer(answered: Optional[str], questions: Sequence[str]) -> bool:
+    """Whether `answered` is the last answer to a message that asked `questions` (one or several):
+    the next questions of a topic follow the last answer only."""
+    return not questions or answered not in questions or answered == questions[-1]
+
+
+def next_question_buttons(style: ReplyStyle, answered: Optional[str], questions: Sequence[str]) -> List[Dict[str, str]]:
+    """The next questions of the answer's topic, as buttons (none before a message's last answer)."""
+    return style.question_buttons(
+        ANSWERS.related(answered, RELATED_QUESTIONS) if is_last_answer(answered, questions) else []
+    )
+
+
+def page_reply(
+    style: ReplyStyle, answered: Optional[str], another_year: bool, next_questions: bool = True
+) -> Optional[Dict[str, Any]]:
+    """ "More information" and the page that tells more about an answer (for a conference of
+    another year than 2019, the page that covers the other years), then, with `next_questions`,
+    the next questions of its topic as buttons; None for an answer that has no page."""
+    link = CONTACTS.link_answering(answered, another_year)
+    if link is None:
+        return None
+    text = REPLIES.text("more_info", style.language, **contact_values(style), link=style.link(link))
+    buttons = next_question_buttons(style, answered, []) if next_questions else []
+    if buttons:
+        text += "\n\n" + REPLIES.text("related_questions", style.language)
+    return {"text": text, "buttons": buttons}

@@ -95,15 +95,6 @@ def test_an_answer_can_be_rated_helpful_or_not_with_the_answer_it_rates(channel)
     ]
 
 
-def test_a_fact_is_rated_under_its_page_in_the_conversation_s_language():
-    tracker = make_tracker("conference_location", "socketio")
-    tracker.slots["language"] = "es"
-    messages = run(actions.ActionShareLink(), tracker)[0]
-    assert [button["title"] for button in ratings(messages[0])] == ["Útil", "No fue útil"]
-    assert '"rated_answer": "conference_location"' in ratings(messages[0])[0]["payload"]
-    assert messages[1]["text"] == "Preguntas relacionadas:" and len(messages[1]["buttons"]) == 3
-
-
 def test_phone_in_the_shell_is_plain_text_without_buttons():
     messages, _ = run(actions.ActionGivePhone(), make_tracker("ask_phone", "cmdline"))
     message = only_message(messages)
@@ -195,7 +186,7 @@ def link_request_after(answered: str, text: str = "link pls") -> Tracker:
     events = [
         {"event": "user", "text": earlier["text"], "parse_data": earlier, "input_channel": "rest"},
         {"event": "action", "name": f"utter_{answered}"},
-        {"event": "action", "name": "action_share_link"},
+        {"event": "action", "name": "utter_more_info"},
         {"event": "user", "text": text, "parse_data": latest, "input_channel": "rest"},
     ]
     return Tracker("visitor-1", {}, latest, events, False, None, {}, "action_listen")
@@ -228,29 +219,6 @@ def test_all_the_links_asked_after_an_answer_are_all_of_them():
         "text"
     ]
     assert text.startswith("Here are the pages I can point you to:") and "cops.usdoj.gov/chp" in text
-
-
-@pytest.mark.parametrize(
-    "intent, url",
-    [
-        ("what_is_nasro", "https://www.nasro.org"),
-        ("conference_location", "https://cops.usdoj.gov/html/dispatch/08-2019/nasro.html"),
-        ("ask_chp", "https://cops.usdoj.gov/chp"),
-        ("ask_svpp", HOME),  # its own address is unconfirmed
-        ("what_is_dispatch", "https://cops.usdoj.gov/html/dispatch/index.html"),
-    ],
-)
-def test_a_fact_is_followed_by_its_page(intent, url):
-    messages = run(actions.ActionShareLink(), make_tracker(intent))[0]
-    message = answer_of(messages)
-    assert message["text"].startswith("More information: [")
-    assert message["text"].endswith(f"]({url})")
-    assert len(next_questions(messages)) == 3
-
-
-def test_no_link_is_invented_for_an_intent_without_one():
-    messages, events = run(actions.ActionShareLink(), make_tracker("greet"))
-    assert messages == [] and events == []
 
 
 # --- not understood -----------------------------------------------------------------------------
@@ -397,33 +365,6 @@ def test_in_a_message_with_two_questions_only_the_last_answer_offers_next_questi
     assert ratings(answer_of(first)) and ratings(answer_of(second))
 
 
-def test_the_link_follows_the_answer_just_given_not_the_message_intent():
-    latest = {
-        "text": "where was it and who opened it?",
-        "intent": {"name": "conference_location", "confidence": 0.8},
-        "entities": [],
-        "intent_ranking": [],
-        "questions": ["conference_location", "what_is_nasro"],
-    }
-    events = [
-        {"event": "user", "text": latest["text"], "parse_data": latest, "input_channel": "rest"},
-        {"event": "action", "name": "utter_conference_location"},
-        {"event": "action", "name": "action_share_link"},
-        {"event": "action", "name": "utter_what_is_nasro"},
-    ]
-    tracker = Tracker("visitor-1", {}, latest, events, False, None, {}, "utter_what_is_nasro")
-    message = answer_of(run(actions.ActionShareLink(), tracker)[0])
-    assert message["text"].endswith("](https://www.nasro.org)")
-
-
-def test_a_conference_of_another_year_links_to_nasro_not_the_2019_article():
-    tracker = make_tracker("conference_location")
-    tracker.slots["conference_year"] = "2021"
-    assert answer_of(run(actions.ActionShareLink(), tracker)[0])["text"].endswith("](https://www.nasro.org)")
-    tracker.slots["conference_year"] = "2019"
-    assert "08-2019/nasro.html" in answer_of(run(actions.ActionShareLink(), tracker)[0])["text"]
-
-
 def test_out_of_scope_referral_gives_phone_and_email():
     message = only_message(run(actions.ActionReferToResponseCenter(), make_tracker("out_of_scope", "rest"))[0])
     assert f"[{PHONE}](tel:+18004216770)" in message["text"]
@@ -439,8 +380,11 @@ def test_a_conference_question_of_two_years_is_answered_for_each_with_its_page()
     texts = [message["text"] for message in dispatcher.messages]
     assert "2,100" in texts[0] and "08-2019/nasro" in texts[1]
     assert "1,100" in texts[2] and "nasro.org" in texts[3]
-    assert dispatcher.messages[-1]["text"] == "Related questions:", "the last answer offers what to ask next"
-    assert ratings(dispatcher.messages[-2]), "... and is rated"
+    assert not ratings(dispatcher.messages[0]) and not dispatcher.messages[1]["buttons"]
+    assert ratings(dispatcher.messages[2]), "the last answer is rated..."
+    assert texts[3].endswith("Related questions:") and len(dispatcher.messages[3]["buttons"]) == 3, (
+        "... and offers what to ask next"
+    )
 
 
 def test_a_conference_year_the_facts_do_not_cover_is_said_so_beside_the_one_they_do():

@@ -1019,7 +1019,7 @@ def test_the_thread_is_what_the_conversation_kept():
 DOMAIN = Domain.from_dict(
     {
         "intents": ["ask_email", "ask_phone", "what_is_sro"],
-        "actions": ["action_give_email", "action_give_phone", "action_share_link"],
+        "actions": ["action_give_email", "action_give_phone", "utter_more_info"],
         "responses": {"utter_what_is_sro": [{"text": "An SRO is ..."}]},
     }
 )
@@ -1039,13 +1039,13 @@ def test_the_policy_answers_each_question_then_listens():
         None,
         None,
         type("Context", (), {"is_finetuning": False})(),
-        answers={"ask_email": ["action_give_email"], "what_is_sro": ["utter_what_is_sro", "action_share_link"]},
+        answers={"ask_email": ["action_give_email"], "what_is_sro": ["utter_what_is_sro", "utter_more_info"]},
     )
     questions = ["ask_email", "what_is_sro"]
     assert policy.next_action(policy_tracker(questions, [])) == "action_give_email"
     assert policy.next_action(policy_tracker(questions, ["action_give_email"])) == "utter_what_is_sro"
     assert (
-        policy.next_action(policy_tracker(questions, ["action_give_email", "utter_what_is_sro", "action_share_link"]))
+        policy.next_action(policy_tracker(questions, ["action_give_email", "utter_what_is_sro", "utter_more_info"]))
         == "action_listen"
     )
     assert policy.next_action(policy_tracker(["ask_email"], [])) is None
@@ -1058,7 +1058,7 @@ def test_the_response_center_s_contacts_come_once_after_two_answers_that_end_wit
         None,
         type("Context", (), {"is_finetuning": False})(),
         answers={
-            intent: [f"utter_{intent}", "action_share_link", "action_refer_to_response_center"]
+            intent: [f"utter_{intent}", "utter_more_info", "action_refer_to_response_center"]
             for intent in ("apply_grant", "grant_eligibility")
         },
     )
@@ -1068,9 +1068,9 @@ def test_the_response_center_s_contacts_come_once_after_two_answers_that_end_wit
         done.append(action)
     assert done == [
         "utter_apply_grant",
-        "action_share_link",
+        "utter_more_info",
         "utter_grant_eligibility",
-        "action_share_link",
+        "utter_more_info",
         "action_refer_to_response_center",
     ]
 
@@ -1082,7 +1082,7 @@ def test_the_policy_learns_each_intent_s_answer_from_the_rules():
             ActionExecuted("action_listen"),
             UserUttered(intent={"name": "what_is_sro"}),
             ActionExecuted("utter_what_is_sro"),
-            ActionExecuted("action_share_link"),
+            ActionExecuted("utter_more_info"),
             ActionExecuted("action_listen"),
         ],
     )
@@ -1090,7 +1090,7 @@ def test_the_policy_learns_each_intent_s_answer_from_the_rules():
     story = DialogueStateTracker.from_events(
         "story", [UserUttered(intent={"name": "ask_phone"}), ActionExecuted("action_give_phone")]
     )
-    assert answers_from_rules([rule, story]) == {"what_is_sro": ["utter_what_is_sro", "action_share_link"]}
+    assert answers_from_rules([rule, story]) == {"what_is_sro": ["utter_what_is_sro", "utter_more_info"]}
 
 
 def test_every_safety_pattern_is_a_text_that_compiles():

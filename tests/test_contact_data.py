@@ -177,7 +177,7 @@ def contact_details_in_responses(texts: List[Tuple[str, str]], data: ContactData
                     found.append(
                         f"{where} writes out the {kind} {detail}, which is {key} in content/contact_data.yml: "
                         "write it only there; a custom action gives it (a {placeholder} in content/answers.yml, "
-                        "or action_share_link after the answer; docs/content.md)"
+                        "or its `link:`, given after the answer; docs/content.md)"
                     )
                 else:
                     found.append(
@@ -213,7 +213,7 @@ def test_a_reply_repeating_a_known_detail_fails_saying_where_it_belongs():
     found = contact_details_in_responses(the_texts(answers=raw), data)
     advice = (
         "in content/contact_data.yml: write it only there; a custom action gives it (a {placeholder} in "
-        "content/answers.yml, or action_share_link after the answer; docs/content.md)"
+        "content/answers.yml, or its `link:`, given after the answer; docs/content.md)"
     )
     assert found == [
         f"content/answers.yml: answers.ask_phone.text.en writes out the URL {data.links['chp'].url}/, which is "

@@ -142,6 +142,6 @@ def test_a_new_question_takes_its_entry_its_examples_and_its_held_out_phrasings(
     assert_rasa_accepts(copy)
     rules = (copy / "data" / "answers.generated.yml").read_text(encoding="utf-8")
     assert (
-        "- intent: training_portal_runner\n  - action: utter_training_portal_runner\n  - action: action_share_link"
+        "- intent: training_portal_runner\n  - action: utter_training_portal_runner\n  - action: utter_more_info"
         in rules
     )

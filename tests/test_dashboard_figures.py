@@ -102,7 +102,7 @@ def conversations() -> Dict[str, list]:
     clock = Clock(DAY_1)
     found["answered-and-rated"] = [
         said(clock, "what is a school resource officer?", "what_is_sro", 0.97),
-        *replied(clock, "utter_what_is_sro", "action_share_link"),
+        *replied(clock, "utter_what_is_sro", "utter_more_info"),
         *rating(clock, "not_helpful", "what_is_sro"),
         said(clock, "what's the phone number?", "ask_phone", 0.78),
         *replied(clock, "action_give_phone"),
@@ -122,7 +122,7 @@ def conversations() -> Dict[str, list]:
         UserUtteranceReverted(timestamp=clock()),
         ActionExecuted("action_listen", timestamp=clock()),
         replayed,
-        *replied(clock, "utter_what_is_nasro", "action_share_link"),
+        *replied(clock, "utter_what_is_nasro", "utter_more_info"),
         *rating(clock, "not_helpful", "what_is_nasro"),
     ]
 
@@ -140,7 +140,7 @@ def conversations() -> Dict[str, list]:
         *replied(clock, "utter_out_of_scope", "action_refer_to_response_center"),
         *rating(clock, "not_helpful", "no_such_answer"),
         clicked(clock, "what_is_sro"),
-        *replied(clock, "utter_what_is_sro", "action_share_link"),
+        *replied(clock, "utter_what_is_sro", "utter_more_info"),
         *rating(clock, "not_helpful", "what_is_sro"),
         *rating(clock, "helpful", "what_is_nasro"),
     ]

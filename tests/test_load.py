@@ -39,8 +39,8 @@ EXCHANGE_TIMEOUT_S = 360  # the whole exchange; pytest.ini's 600 s timeout is th
 FALLBACK_PREFIX = "Sorry, I can't answer that right now"
 
 # (intent, phrasings, a fact its answer states). Contact questions are answered by custom actions
-# (action server); facts by a domain response followed by a custom action's "More information"
-# link; greetings and thanks by a domain response alone.
+# (action server); facts by a domain response followed by its "More information" page, both
+# written in the Rasa server; greetings and thanks by a domain response alone.
 GREETINGS = ("greet", ["hi there", "hello!", "good morning", "hey there", "good afternoon"], "virtual assistant")
 THANKS = ("thank", ["thanks", "thank you", "thanks a lot", "thanks for the help"], "You're welcome")
 QUESTIONS = [

@@ -125,9 +125,11 @@ def test_action_server_stopped_hanging_then_back(rasa_without_actions):
     assert_apology_with_contacts(replies)
     assert elapsed < 2.0
 
-    # A fact from the domain still comes through; only its "more information" link is missing.
+    # A fact, its page and the next questions come from the Rasa server alone: all come through.
     replies, _ = ask(url, "where was the nasro 2019 conference held?", f"down-{uuid.uuid4()}")
-    assert "Pigeon Forge" in replies[0]["text"]
+    assert "Pigeon Forge" in replies[0]["text"] and replies[0]["buttons"]
+    assert "(https://cops.usdoj.gov/html/dispatch/08-2019/nasro.html)" in replies[1]["text"]
+    assert len(replies) == 2 and len(replies[1]["buttons"]) == 3
 
     # Hanging: the visitor gets the same answer within 5 s (Rasa alone would wait 300 s).
     hanging = HangingServer(actions_port)

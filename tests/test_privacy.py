@@ -128,7 +128,7 @@ def a_long_conversation(store, loop_closed_at, restarted_at=None):
         tracker.update(event)
     tracker.update(SlotSet("session_started_metadata", {"channel": "telegram"}))
     for number in range(100):
-        events = turn(f"question {number}", f"answer {number}", "action_share_link")
+        events = turn(f"question {number}", f"answer {number}", "utter_more_info")
         if number == 5:
             events.insert(-1, ActiveLoop("action_two_stage_fallback"))
         if number == loop_closed_at:

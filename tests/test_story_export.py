@@ -32,7 +32,7 @@ def test_a_conversation_becomes_a_test_story(assistant):
             "user": 'where was the [nasro 2019 conference]{"entity": "resource_topic", "value": "conference"} held?',
         },
         {"action": "utter_conference_location"},
-        {"action": "action_share_link"},
+        {"action": "utter_more_info"},
     ]
 
 

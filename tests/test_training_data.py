@@ -201,8 +201,8 @@ def test_an_answer_is_given_with_its_page_and_what_follows_it():
     by_intent = {
         rule["steps"][0]["intent"]: [step["action"] for step in rule["steps"][1:]] for rule in build.rules(ANSWERS)
     }
-    assert by_intent["conference_location"] == ["utter_conference_location", "action_share_link"]
-    assert by_intent["apply_grant"] == ["utter_apply_grant", "action_share_link", "action_refer_to_response_center"]
+    assert by_intent["conference_location"] == ["utter_conference_location", "utter_more_info"]
+    assert by_intent["apply_grant"] == ["utter_apply_grant", "utter_more_info", "action_refer_to_response_center"]
     assert by_intent["ask_phone"] == ["action_give_phone"]
     # No page of its own: the 988 Lifeline's answer.
     assert by_intent["ask_988"] == ["utter_ask_988"]
