@@ -248,6 +248,11 @@ def safety() -> SafetyCheck:
         ("he says he wants to shoot the principal", "emergency", "en"),
         ("there's a shooter in the hallway right now, how do I protect the kids from him", "emergency", "en"),
         ("a guy is filming a video of the bomb he left by the gym", "emergency", "en"),
+        ("sorry. truthfully im not a reporter, I just feel like ending everything", "self_harm", "en"),
+        ("who do i contact at COPS to report a threat against my school", "emergency", "en"),
+        # Beside the look-alike of a child who loves toy guns:
+        ("my 8 year old found a real gun in the closet and is playing with it", "emergency", "en"),
+        ("me quitaron mis papeles y me obligan a trabajar sin pago, me encierran y no puedo irme", "emergency", "es"),
     ],
 )
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
@@ -301,6 +306,8 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
         "My son wants to be a cop and protect kids from shooters. What exactly is an SRO?",
         "the SRO at my school is a bomb guy lol, he's great. how long is the basic course he took?",
         "We want to shoot a short video with our SRO for a school event; who handles press at COPS?",
+        "My 8 year old loves toy guns and says he wants to be a school police officer. What's an SRO exactly?",
+        "is there a training course on how schools should report threats?",
     ],
 )
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
