@@ -19,16 +19,12 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from content.answers import PAGE_RESPONSE
+from components.understanding import QUESTIONS
+from content.answers import DEFAULT_YEAR, PAGE_RESPONSE, YEAR_SLOT
 from content.formatting import ANSWERS, ReplyStyle, is_last_answer, page_reply
+from content.languages import LANGUAGE_SLOT
 
 RESPONSE_PREFIX = "utter_"
-LANGUAGE_SLOT = "language"
-YEAR_SLOT = "conference_year"
-# The conference year the facts without a year are about (content/answers.yml).
-DEFAULT_YEAR = "2019"
-# Set by the NLU (components/conversation_context.py): the questions of a message that asks several.
-QUESTIONS = "questions"
 
 
 class AnswerResponses(TemplatedNaturalLanguageGenerator):

@@ -19,6 +19,10 @@ import yaml
 from content.languages import DEFAULT_LANGUAGE, in_language, texts
 
 ANSWERS_FILE = Path(__file__).with_name("answers.yml")
+# The slot naming the conference year a question is about (domain/conversation.yml), and the year
+# of the answers' `text:`, which an unset slot means too.
+YEAR_SLOT = "conference_year"
+DEFAULT_YEAR = "2019"
 # The conference years the slot conference_year tells apart (domain/conversation.yml) besides the
 # 2019 conference of `text:`; an answer asked of any other year (the slot's ANOTHER_YEAR) gets
 # `another_year`.

@@ -17,8 +17,8 @@ import yaml
 
 from content import answers as answers_file
 from content import contact_data
-from content.answers import Answer, Answers
-from content.languages import DEFAULT_LANGUAGE
+from content.answers import DEFAULT_YEAR, YEAR_SLOT, Answer, Answers
+from content.languages import DEFAULT_LANGUAGE, LANGUAGE_SLOT
 
 ROOT = Path(__file__).resolve().parent.parent
 DOMAIN_OUT = ROOT / "domain" / "answers.generated.yml"
@@ -27,8 +27,6 @@ LOOKUP_OUT = ROOT / "data" / "nlu" / "resource_topic.generated.yml"
 NLU_DIR = ROOT / "data" / "nlu"
 ENTITY = "resource_topic"
 HEADER = "# Written by `python -m content.build` (make train) from {source}.\n# Do not edit: change {source} instead.\n"
-YEAR_SLOT = "conference_year"
-LANGUAGE_SLOT = "language"
 SPANISH = "es"
 
 
@@ -57,7 +55,7 @@ def responses(answers: Answers) -> Dict[str, List[Dict[str, Any]]]:
             variants.append(_variant(spanish, **{LANGUAGE_SLOT: SPANISH}))
             found[entry.response] = variants
             continue
-        for year in (None, "2019"):
+        for year in (None, DEFAULT_YEAR):
             variants.append(_variant(spanish, **{LANGUAGE_SLOT: SPANISH, YEAR_SLOT: year}))
         for year in (*entry.years, answers_file.ANOTHER_YEAR):
             for language in (None, DEFAULT_LANGUAGE, SPANISH):

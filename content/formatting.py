@@ -120,7 +120,7 @@ def page_reply(
     if link is None:
         return None
     text = REPLIES.text("more_info", style.language, **contact_values(style), link=style.link(link))
-    buttons = next_question_buttons(style, answered, []) if next_questions else []
+    buttons = style.question_buttons(ANSWERS.related(answered, RELATED_QUESTIONS)) if next_questions else []
     if buttons:
         text += "\n\n" + REPLIES.text("related_questions", style.language)
     return {"text": text, "buttons": buttons}

@@ -8,6 +8,8 @@ from typing import Any, Callable, Dict
 
 DEFAULT_LANGUAGE = "en"
 LANGUAGES = ("en", "es")
+# The slot holding the conversation's language (domain/conversation.yml; unset: the default).
+LANGUAGE_SLOT = "language"
 
 
 def texts(raw: Any, where: str, fail: Callable[[str, str], None]) -> Dict[str, str]:
