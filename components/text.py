@@ -369,6 +369,19 @@ _STATEMENT = re.compile(
 )
 
 
+# A part that only frames the question after it: "and for background, how many SROs ...?",
+# "just out of curiosity, when ...?".
+_FRAMING = re.compile(
+    r"^(?:(?:and|also|so|ok|okay|oh|but|btw)\s+)*(?:"
+    r"(?:just )?(?:for|as) (?:some |a bit of |a little |more )?(?:background|context|reference|the record|"
+    r"my (?:article|story|notes|records|report|paper|piece|research))"
+    r"|(?:just )?(?:out of )?curio(?:us|sity)|one (?:more|last|other) (?:thing|question)|"
+    r"(?:another|last|quick|final|follow[- ]up|side) question|by the way|btw|while i have you"
+    r")[.!:,\s]*$",
+    re.IGNORECASE,
+)
+
+
 # A question word inside a part that reads like a statement: "COPS office is founded which year",
 # "through which system is the application submitted".
 _ASKS_INSIDE = re.compile(
@@ -428,8 +441,9 @@ def parts(sentence: Part) -> List[Part]:
     for start, end in _spans(sentence.text, separators, sentence.start):
         piece = sentence.text[start - sentence.start : end - sentence.start].strip(" ,")
         if piece:
-            asks = _asks(piece, False) or (
-                sentence.asks and (not _STATEMENT.search(piece) or bool(_ASKS_INSIDE.search(piece)))
+            asks = not _FRAMING.match(piece) and (
+                _asks(piece, False)
+                or (sentence.asks and (not _STATEMENT.search(piece) or bool(_ASKS_INSIDE.search(piece))))
             )
             found.append(Part(piece, start, end, asks))
     return found if len(found) > 1 else []

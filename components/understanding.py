@@ -100,7 +100,12 @@ def previous_turns(tracker: Optional[DialogueStateTracker]) -> List[Turn]:
                 continue
             if event.intent_name == RATING_INTENT:
                 continue
-            turns.append(Turn(event.intent_name, event.text or ""))
+            asked = (event.parse_data or {}).get(QUESTIONS) or []
+            # A message of two questions was answered in their order: "since when?" after "the
+            # press office, and how many SROs has COPS funded?" asks of the SROs funded. (Not when
+            # the safety check overruled the questions.)
+            intent = asked[-1] if asked and asked[0] == event.intent_name else event.intent_name
+            turns.append(Turn(intent, event.text or ""))
             if len(turns) == LOOK_BACK_TURNS:
                 break
     return turns

@@ -74,6 +74,16 @@ def test_a_part_that_tells_something_does_not_ask():
     ]
 
 
+def test_a_part_that_only_frames_the_question_does_not_ask():
+    sentence = visitor_text.sentences("and for background, how many SROs has COPS funded?")[0]
+    assert [(part.text, part.asks) for part in visitor_text.parts(sentence)] == [
+        ("and for background", False),
+        ("how many SROs has COPS funded", True),
+    ]
+    sentence = visitor_text.sentences("just curious, when was COPS created and what is NASRO?")[0]
+    assert [part.asks for part in visitor_text.parts(sentence)] == [False, True, True]
+
+
 def test_the_last_sentence_asks_when_none_does_but_not_a_closing():
     found = visitor_text.sentences("I've been on your site for an hour. JUST GIVE ME THE NUMBER")
     assert [sentence.asks for sentence in found] == [False, True]
@@ -1002,6 +1012,28 @@ def test_two_questions_are_listed_in_order():
     message = understood(text, readings, [])
     assert message.get("questions") == ["ask_email", "ask_phone"]
     assert message.get("intent")["name"] == "ask_email"
+
+
+def test_after_two_questions_the_thread_is_the_last_one_answered():
+    two = {"name": "ask_press", "confidence": 0.9}
+    tracker = DialogueStateTracker.from_events(
+        "visitor",
+        [
+            UserUttered(
+                "the press office's e-mail, and how many SROs has COPS funded?",
+                two,
+                parse_data={"intent": two, "questions": ["ask_press", "cops_sros_funded"]},
+            ),
+            ActionExecuted("action_listen"),
+            # The safety check overruled a message's questions: its thread is the safety answer's.
+            UserUttered(
+                "what's the phone and theres a man with a gun here",
+                {"name": "emergency", "confidence": 1.0},
+                parse_data={"intent": {"name": "emergency"}, "questions": ["ask_phone", "ask_address"]},
+            ),
+        ],
+    )
+    assert [turn.intent for turn in previous_turns(tracker)] == ["emergency", "cops_sros_funded"]
 
 
 def test_the_thread_is_what_the_conversation_kept():
