@@ -667,6 +667,17 @@ class ConversationContext(GraphComponent):
         if not probabilities or not asked:
             return probabilities
         best = max(probabilities, key=probabilities.get)
+        if (
+            follow_up
+            and previous in self.topics
+            and best != previous
+            and visitor_text.points_back(asking)
+            and not visitor_text.names_a_subject(asking)
+            and not self._lacks(previous, asked, year)
+        ):
+            # "Which year was that?" after SVPP's figures asks the year its answer gives, however
+            # much its words alone sound like the conference's dates.
+            return _swapped(probabilities, previous, best)
         if best not in self.topics and asked & self.off_topic:
             # "What was the weather like at the conference?" is no question for the Response
             # Center, however unsure the classifier is of what else it asks, nor is "how many

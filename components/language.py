@@ -63,6 +63,9 @@ SPANISH_WORDS = set(
     significa pasame dime digame oye q nop
     """.split()
 )
+# Written the same in English, where they are words of its own ("phil keith director dates", "my
+# son"): they tell neither language.
+SPANISH_WORDS -= {"director", "son", "era", "sin", "con", "hay", "soy", "dale"}
 ENGLISH_WORDS = set(
     """
     the an is are was were what whats how who where when why which do does did can could would

@@ -685,7 +685,14 @@ def correction(normalized: str) -> Optional[str]:
     if not match or not match.group(0).strip():
         return None
     rest = _NOT_THAT.sub("", normalized[match.end() :]).strip()
+    if _SOFT_OPENER.match(match.group(0)) and _QUESTION_START.match(rest):
+        # "actually how do I change my preferences later?" asks a question of its own: it takes
+        # nothing back ("sorry, I meant the phone" and "no, what's the email?" do).
+        return None
     return rest or None
+
+
+_SOFT_OPENER = re.compile(r"^(?:(?:sorry|actually|oops)[,.!\s]*)+$")
 
 
 # "... the general line, not press": what the correction is not about is no part of what it asks.

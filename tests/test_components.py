@@ -164,6 +164,10 @@ def test_a_correction_gives_what_the_visitor_meant():
     )
     assert visitor_text.correction(visitor_text.normalize("no")) is None
     assert visitor_text.correction(visitor_text.normalize("where was it")) is None
+    # "actually" before a question of its own takes nothing back.
+    assert visitor_text.correction(visitor_text.normalize("actually how do I change my preferences later")) is None
+    assert visitor_text.correction(visitor_text.normalize("actually, the postal one")) == "the postal one"
+    assert visitor_text.correction(visitor_text.normalize("no, what is the email")) == "what is the email"
 
 
 def test_years_named_and_counted_from_the_conversation():
@@ -263,6 +267,11 @@ def safety() -> SafetyCheck:
         # Beside the look-alike of a child who loves toy guns:
         ("my 8 year old found a real gun in the closet and is playing with it", "emergency", "en"),
         ("me quitaron mis papeles y me obligan a trabajar sin pago, me encierran y no puedo irme", "emergency", "es"),
+        # Asked whether this chat takes a report, and beside the look-alike of a student uneasy
+        # about the school's new officer:
+        ("can i report a threat to the cops office through this chat", "emergency", "en"),
+        ("can I report a bomb threat here?", "emergency", "en"),
+        ("im scared of him, he is outside my house right now", "emergency", "en"),
     ],
 )
 def test_a_danger_is_found_however_it_is_written(safety, message, verdict, language):
@@ -318,6 +327,9 @@ def test_a_danger_is_found_however_it_is_written(safety, message, verdict, langu
         "We want to shoot a short video with our SRO for a school event; who handles press at COPS?",
         "My 8 year old loves toy guns and says he wants to be a school police officer. What's an SRO exactly?",
         "is there a training course on how schools should report threats?",
+        "hi i'm 15 and our school just got a police officer and i'm kind of scared of him. is he allowed to arrest me for being late?",
+        "my daughter is afraid of the school cops. is that normal?",
+        "can students report a threat anonymously to the SRO?",
     ],
 )
 def test_a_question_about_such_things_or_an_idiom_is_no_danger(safety, message):
@@ -1252,6 +1264,27 @@ def test_a_follow_up_asking_a_detail_gets_the_answer_of_its_thread_that_gives_it
     message = message_with(text, "ask_email", 0.7, readings)
     context._understand(message, text, readings, [], None)
     assert message.get("intent")["name"] == "unknown_fact"
+
+
+def test_a_follow_up_pointing_back_asks_the_detail_of_the_last_answer_when_it_gives_it():
+    """ "Which year was that?" after SVPP's figures asks SVPP's year, though its words alone sound
+    like the conference's date, which also gives a year; a question of its own does not."""
+    context = conference_context(
+        {},
+        TOPICS,
+        [],
+        details={"year_of_it": r"\bwhich year was (?:that|it)\b"},
+        answered={"ask_svpp": ["year_of_it"], "conference_date": ["year_of_it"]},
+    )
+    text = "which year was that"
+    readings = [reading("whole", text, {"conference_date": 0.97, "ask_svpp": 0.03})]
+    message = message_with(text, "conference_date", 0.97, readings)
+    context._understand(message, text, readings, [Turn("ask_svpp", "how many schools did svpp help")], None)
+    assert message.get("intent")["name"] == "ask_svpp"
+    # After an answer that gives no year, the words decide.
+    message = message_with(text, "conference_date", 0.97, readings)
+    context._understand(message, text, readings, [Turn("ask_phone", "what is the phone number")], None)
+    assert message.get("intent")["name"] == "conference_date"
 
 
 def test_the_press_office_s_hours_are_not_the_response_center_s():

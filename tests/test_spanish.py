@@ -125,6 +125,9 @@ def test_the_check_finds_a_changed_fact():
         ("2019", "es", None),
         ("SRO?", None, None),
         ("NASRO", "es", None),
+        # Words English writes the same: "director", "son".
+        ("phil keith director dates", None, None),
+        ("my son", None, "en"),
     ],
 )
 def test_a_message_tells_its_language_only_when_it_does(text, current, expected):
