@@ -518,6 +518,12 @@ def test_every_detail_pattern_has_its_words_filled_in_and_compiles():
         ("other_days", "who was the keynote speaker on day 2 of nasro 2019", True),
         ("other_days", "who opened the conference on the first day", False),
         ("research", "do sros actually work", True),
+        ("amount_per_officer", "how much money does chp give per officer", True),
+        ("salary", "what s the average salary of an sro", True),
+        # Who pays an SRO's salary is who employs them, which the facts say.
+        ("salary", "who pays the sro s salary the school or the police", False),
+        ("year_of_it", "which year was that", True),
+        ("grades", "hi im in 5th grade and my project is about police in schools", False),
         ("research", "who do sros work for", False),
         # What goes in the MOU is not in the facts; that one is needed is.
         ("mou_contents", "what do we have to include in the mou with the district", True),
