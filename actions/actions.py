@@ -13,7 +13,7 @@ from rasa_sdk import Action, Tracker
 from rasa_sdk.events import EventType, UserUtteranceReverted
 from rasa_sdk.executor import CollectingDispatcher
 
-from content.answers import DEFAULT_YEAR, PAGE_RESPONSE, YEAR_SLOT
+from content.answers import DEFAULT_YEAR, PAGE_RESPONSE, QUESTIONS, YEAR_SLOT, YEARS
 from content.contact_data import Link
 from content.feedback import HELPFUL, NOT_HELPFUL, RATING_INTENT, rating_of
 from content.formatting import (
@@ -32,10 +32,6 @@ MAX_SUGGESTIONS = 3
 # Rasa's two-stage fallback reads this intent as "none of these": it then asks to rephrase.
 NONE_OF_THESE_INTENT = "out_of_scope"
 NOT_UNDERSTOOD_INTENT = "nlu_fallback"
-# Set by the NLU (components/conversation_context.py): the questions of a message that asks several.
-QUESTIONS = "questions"
-# ... and the conference years of a question asked of several, as the slot conference_year's values.
-YEARS = "years"
 
 
 def _style(tracker: Tracker) -> ReplyStyle:

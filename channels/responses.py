@@ -19,8 +19,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.trackers import DialogueStateTracker
 from rasa.utils.endpoints import EndpointConfig
 
-from components.understanding import QUESTIONS
-from content.answers import DEFAULT_YEAR, PAGE_RESPONSE, YEAR_SLOT
+from content.answers import DEFAULT_YEAR, PAGE_RESPONSE, QUESTIONS, YEAR_SLOT
 from content.formatting import ANSWERS, ReplyStyle, is_last_answer, page_reply
 from content.languages import LANGUAGE_SLOT
 

@@ -44,20 +44,20 @@ from rasa.shared.nlu.training_data.training_data import TrainingData
 from components import text as visitor_text
 from components.intent_classifier import RANKING_LENGTH
 from components.understanding import (
-    QUESTIONS,
     READINGS,
     SAFETY_THREAD,
     UNANSWERED,
-    YEARS,
     Reading,
     Turn,
     last_answered,
     previous_turns,
 )
 from content import answers as content_answers
+from content.answers import QUESTIONS, YEAR_SLOT, YEARS
 from content.feedback import RATING_INTENT
 
-YEAR_ENTITY = "conference_year"
+# The entity fills the slot of the same name.
+YEAR_ENTITY = YEAR_SLOT
 TOPICS_FILE = "topics.json"
 # Set by components/not_a_question.py.
 NO_QUESTION = {"not_a_question", "other_language"}

@@ -23,7 +23,7 @@ from rasa.shared.core.events import ActionExecuted, UserUttered
 from rasa.shared.core.generator import TrackerWithCachedStates
 from rasa.shared.core.trackers import DialogueStateTracker
 
-from components.understanding import QUESTIONS, YEARS
+from content.answers import QUESTIONS, YEARS
 
 ANSWERS_FILE = "answers.json"
 # Run by the processor after every message; no rule names it.

@@ -35,20 +35,23 @@ from rasa.shared.nlu.constants import ENTITIES, INTENT, INTENT_RANKING_KEY, META
 from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
-from components.understanding import QUESTIONS
+from content.answers import QUESTIONS
+from content.languages import LANGUAGE_SLOT
 
 ENGLISH, SPANISH = "en", "es"
-LANGUAGE = "language"  # the entity and the slot
+LANGUAGE = LANGUAGE_SLOT  # the entity fills the slot of the same name
 SWITCH_INTENT = "switch_language"
 # Decided by components/safety.py, never overruled here: a danger written as a language's name alone
 # is still a danger. Its answer is in the language the safety check found it in, or else in the
 # message's own.
 SAFETY_INTENTS = {"emergency", "self_harm"}
 
+# Not here: words English writes the same ("director", "son", "era", "sin", "con", "hay", "soy",
+# "dale"), which tell neither language ("phil keith director dates", "my son").
 SPANISH_WORDS = set(
     """
     el la los las del de que como cual cuales donde cuando quien quienes cuanto cuantos cuantas
-    es son esta estan estoy era fue fueron sera hay un una unos unas por para con sin sobre entre
+    es esta estan estoy fue fueron sera un una unos unas por para sobre entre
     mi mis su sus tu yo usted ustedes nosotros se le les lo nos y o pero muy mas tambien ya
     puedo puede pueden podria necesito necesita quiero quisiera tengo tiene tienen hago hace hacen
     saber sabe gracias hola adios buenos buenas dias tardes noches favor porfa si claro vale bueno
@@ -57,15 +60,12 @@ SPANISH_WORDS = set(
     policia policias oficial oficiales agente agentes capacitacion entrenamiento curso cursos
     conferencia congreso programa programas subvencion subvenciones fondos financiamiento solicitar
     solicitud pagina enlace horario horarios persona alguien hijo hija hijos peligro emergencia
-    ano anos director directora asociacion nacional estado estados gratis gratuito gratuitos
+    ano anos directora asociacion nacional estado estados gratis gratuito gratuitos
     cuesta paga pagan quienes boletin noticias suscribirme prensa periodista
-    espanol ingles saludos chao hasta luego pronto vemos grasias amable eres soy correcto dale
+    espanol ingles saludos chao hasta luego pronto vemos grasias amable eres correcto
     significa pasame dime digame oye q nop
     """.split()
 )
-# Written the same in English, where they are words of its own ("phil keith director dates", "my
-# son"): they tell neither language.
-SPANISH_WORDS -= {"director", "son", "era", "sin", "con", "hay", "soy", "dale"}
 ENGLISH_WORDS = set(
     """
     the an is are was were what whats how who where when why which do does did can could would

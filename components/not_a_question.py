@@ -23,7 +23,8 @@ from rasa.shared.nlu.constants import INTENT, INTENT_RANKING_KEY, TEXT
 from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
-from components.understanding import AS_WRITTEN, QUESTIONS, UNANSWERED
+from components.understanding import AS_WRITTEN, UNANSWERED
+from content.answers import QUESTIONS
 
 NOT_A_QUESTION, OTHER_LANGUAGE = "not_a_question", "other_language"
 SPOKEN = {"en", "es"}

@@ -30,7 +30,9 @@ from rasa.shared.nlu.training_data.message import Message
 
 from components import text as visitor_text
 from components.not_a_question import NOT_A_QUESTION
-from components.understanding import QUESTIONS, READINGS, Reading
+from components.understanding import READINGS, Reading
+from content.answers import QUESTIONS, YEAR_SLOT
+from content.languages import LANGUAGE_SLOT
 
 TERMS_FILE = Path(__file__).with_name("safety_terms.yml")
 EMERGENCY, CRISIS = "emergency", "self_harm"
@@ -47,7 +49,6 @@ _MATCHED = (
     "question",
     "about",
 )
-LANGUAGE_ENTITY = "language"
 LANGUAGES = {"english": "en", "spanish": "es"}
 _TAG = re.compile(r"<[^<>]*>")
 
@@ -132,7 +133,7 @@ class SafetyCheck(GraphComponent):
 
     def process(self, messages: List[Message], tracker: DialogueStateTracker) -> List[Message]:
         language_slot = (
-            tracker.get_slot(LANGUAGE_ENTITY) if tracker is not None and LANGUAGE_ENTITY in tracker.slots else None
+            tracker.get_slot(LANGUAGE_SLOT) if tracker is not None and LANGUAGE_SLOT in tracker.slots else None
         )
         for message in messages:
             text = message.get(TEXT) or ""
@@ -322,12 +323,12 @@ class SafetyCheck(GraphComponent):
         message.set(INTENT_RANKING_KEY, [intent], add_to_output=True)
         # No other answer in this turn: the questions asked alongside wait for the next.
         message.data.pop(QUESTIONS, None)
-        entities = [entity for entity in message.get(ENTITIES) or [] if entity.get("entity") != "conference_year"]
+        entities = [entity for entity in message.get(ENTITIES) or [] if entity.get("entity") != YEAR_SLOT]
         if language != (language_slot or "en"):
             text = message.get(TEXT) or ""
             entities.append(
                 {
-                    "entity": LANGUAGE_ENTITY,
+                    "entity": LANGUAGE_SLOT,
                     "value": language,
                     "start": 0,
                     "end": len(text),

@@ -12,6 +12,7 @@ from rasa.shared.core.trackers import DialogueStateTracker
 
 from components import text as visitor_text
 from content import answers as content_answers
+from content.answers import QUESTIONS
 from content.feedback import RATING_INTENT
 
 # Keys of a message's data. READINGS is for the components only (never stored); QUESTIONS
@@ -20,7 +21,6 @@ READINGS = "readings"
 # How sure the classifier is of the whole message read as written, before its spelling is corrected:
 # corrected towards English, "Jaki jest numer telefonu" reads as a question about the phone number.
 AS_WRITTEN = "understood_as_written"
-QUESTIONS = "questions"
 # Intents after which a follow-up has lost its thread ...
 THREAD_BREAKERS = {"not_a_question", "other_language"}
 # ... and after a safety answer, the thread is the 988 Lifeline it gave ("is that line free?").
@@ -28,9 +28,6 @@ SAFETY_INTENTS = {"emergency", "self_harm"}
 SAFETY_THREAD = "ask_988"
 # A question in the domain the facts do not answer: its words still set the topic.
 UNANSWERED = "unknown_fact"
-# The conference years a yearly question asks about, when it names more than one (conference_year's
-# values): set by components/conversation_context.py, read by the policy and the actions.
-YEARS = "years"
 # Turns looked back for the topic: beyond that a follow-up has lost its thread too.
 LOOK_BACK_TURNS = 3
 

@@ -23,6 +23,11 @@ ANSWERS_FILE = Path(__file__).with_name("answers.yml")
 # of the answers' `text:`, which an unset slot means too.
 YEAR_SLOT = "conference_year"
 DEFAULT_YEAR = "2019"
+# Set by the NLU (components/conversation_context.py), read by the policy, the actions and the Rasa
+# server's responses: the questions of a message that asks several, answered in their order ...
+QUESTIONS = "questions"
+# ... and the conference years of a question asked of several (YEAR_SLOT's values).
+YEARS = "years"
 # The conference years the slot conference_year tells apart (domain/conversation.yml) besides the
 # 2019 conference of `text:`; an answer asked of any other year (the slot's ANOTHER_YEAR) gets
 # `another_year`.
